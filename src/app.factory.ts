@@ -1,0 +1,47 @@
+import type { IncomingMessage } from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Logger } from 'nestjs-pino';
+import { requestId } from './common/logging';
+import { AppModule, AppModuleOptions } from './app.module';
+import type { Env } from './config/env.schema';
+
+/** The Fastify adapter with the service's limits. */
+export function createAdapter(env: Env): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: env.WEBHOOK_BODY_LIMIT,
+    // Bounds slow-loris style uploads: a body still trickling in after this is cut off.
+    requestTimeout: env.REQUEST_TIMEOUT_MS,
+    connectionTimeout: env.REQUEST_TIMEOUT_MS,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // A caller's x-request-id is kept when it is sane, else a UUID; logs and responses carry it.
+    genReqId: (req: IncomingMessage) => requestId(req),
+    logger: false,
+  });
+}
+
+/** Settings applied to every instance of the app, in production and in tests alike. */
+export function configureApp(app: NestFastifyApplication & INestApplicationContext, env: Env): NestFastifyApplication {
+  app.useLogger(app.get(Logger));
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      void reply.header('x-request-id', request.id);
+      done();
+    });
+  app.useBodyParser('application/json', { bodyLimit: env.WEBHOOK_BODY_LIMIT });
+  app.flushLogs();
+  return app;
+}
+
+export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), createAdapter(options.env), {
+    rawBody: true,
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  return configureApp(app, options.env);
+}

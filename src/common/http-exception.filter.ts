@@ -1,0 +1,125 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+  code?: string;
+}
+
+/** An error a module raises on purpose: it carries the status and the message a user may see. */
+export class AppException extends HttpException {
+  constructor(
+    status: number,
+    message: string | string[],
+    readonly code?: string,
+  ) {
+    super({ statusCode: status, message, code }, status);
+  }
+}
+
+const DATABASE_UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+
+/** True for errors that mean "the database is not there right now", not "the query is wrong". */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (DATABASE_UNREACHABLE.has(code) || code.startsWith('08'))) return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(
+    error.message,
+  );
+}
+
+/**
+ * The one exception filter. Errors a user can cause keep their status and message; anything else
+ * is logged and answered with a generic message, so internal details (and secrets that may sit in
+ * them) never reach a response.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') throw exception;
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const [status, body] = this.toResponse(exception);
+    if (status >= 500 && status !== 503) {
+      this.logger.error({ err: exception, status }, 'request failed');
+    }
+    void reply.status(status).send(body);
+  }
+
+  private toResponse(exception: unknown): [number, unknown] {
+    if (exception instanceof HttpException) {
+      const response = exception.getResponse();
+      // A body built for the client on purpose (e.g. the health check's report) goes out as is.
+      if (typeof response === 'object' && response !== null && !('message' in response)) {
+        return [exception.getStatus(), response];
+      }
+    }
+    const body = this.toBody(exception);
+    return [body.statusCode, body];
+  }
+
+  private toBody(exception: unknown): ErrorBody {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'object' && response !== null && 'message' in response
+          ? (response as { message: string | string[] }).message
+          : exception.message;
+      const code = exception instanceof AppException ? exception.code : undefined;
+      return {
+        statusCode: status,
+        error: reason(status),
+        message: status >= 500 ? reason(status) : message,
+        ...(code ? { code } : {}),
+      };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      return {
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        error: reason(HttpStatus.SERVICE_UNAVAILABLE),
+        message: 'The database is unreachable; nothing was stored. Try again shortly.',
+      };
+    }
+    // Fastify's own errors (bad JSON, body too large, unsupported media type) carry a 4xx status
+    // and a message written for the client.
+    const status = (exception as { statusCode?: unknown })?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return { statusCode: status, error: reason(status), message: (exception as Error).message };
+    }
+    return { statusCode: 500, error: reason(500), message: 'Internal server error' };
+  }
+}
+
+function reason(status: number): string {
+  const names: Record<number, string> = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    409: 'Conflict',
+    413: 'Payload Too Large',
+    415: 'Unsupported Media Type',
+    422: 'Unprocessable Entity',
+    429: 'Too Many Requests',
+    500: 'Internal Server Error',
+    502: 'Bad Gateway',
+    503: 'Service Unavailable',
+    504: 'Gateway Timeout',
+  };
+  return names[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1024,
+  kib: 1024,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** Parses `5242880`, `512kb`, `5MiB` into bytes. */
+const byteSize = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?\s*(b|kb|kib|mb|mib|gb|gib)?$/i, 'expected a size such as 5242880, 512kb or 5mb')
+  .transform((value) => {
+    const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value)!;
+    return Math.floor(Number(match[1]) * SIZE_UNITS[match[2].toLowerCase()]);
+  });
+
+/** A comma-separated list, empty items dropped. */
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((value) => ['true', '1', 'yes'].includes(value));
+
+const port = z.coerce
+  .number({ message: 'expected a port number' })
+  .int('expected a whole port number')
+  .min(1, 'expected a port between 1 and 65535')
+  .max(65535, 'expected a port between 1 and 65535');
+
+const positiveInt = z.coerce
+  .number({ message: 'expected a number' })
+  .int('expected a whole number')
+  .positive('expected a number above 0');
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/\S+$/, 'expected a URL like postgres://user:password@host:5432/database');
+
+const httpUrl = z
+  .string()
+  .regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'expected an http:// or https:// URL')
+  .transform((value) => value.replace(/\/+$/, ''));
+
+/**
+ * The whole configuration of the service. Every environment variable the service reads is listed
+ * here, validated once at start; nothing else reads `process.env`.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: port.default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Pretty, human-readable logs instead of JSON lines (development only). */
+  LOG_PRETTY: boolean.default(false),
+
+  DATABASE_URL: postgresUrl.optional(),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+  DATABASE_POOL_SIZE: positiveInt.max(200).default(10),
+  /** How long start-up keeps retrying an unreachable database before it gives up (seconds). */
+  DATABASE_STARTUP_TIMEOUT: positiveInt.default(30),
+  /** How long a graceful shutdown may take before the process exits anyway (milliseconds). */
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  /** Requests whose body has not fully arrived after this long are cut off (milliseconds). */
+  REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+
+  WEBHOOK_BODY_LIMIT: byteSize.default(5 * 1024 * 1024),
+  /** Attempts per listener before an event is marked dead. */
+  WEBHOOK_MAX_ATTEMPTS: positiveInt.max(50).default(8),
+  /** First retry delay (milliseconds); doubles per attempt, with jitter. */
+  WEBHOOK_RETRY_BASE_MS: positiveInt.default(60_000),
+  WEBHOOK_RETRY_MAX_MS: positiveInt.default(12 * 60 * 60 * 1000),
+  /** Events taken per dispatcher round. */
+  DISPATCH_BATCH_SIZE: positiveInt.max(1000).default(50),
+  /** Fallback poll when no notification arrives (milliseconds). */
+  DISPATCH_POLL_MS: positiveInt.default(1000),
+  /** Processed events older than this lose their payload (days). */
+  INBOX_RETENTION_DAYS: positiveInt.default(30),
+
+  ADMIN_API_KEYS: csv.default([]),
+  SECRETS_KEY: z.string().optional(),
+  SECRET_ROTATION_GRACE: positiveInt.default(24 * 60 * 60).describe('seconds'),
+
+  PANORA_BASE_URL: httpUrl.default('https://api.panora.dev'),
+  PANORA_API_KEY: z.string().min(1).optional(),
+  PANORA_TIMEOUT_MS: positiveInt.default(10_000),
+  PUBLIC_BASE_URL: httpUrl.optional(),
+
+  RABBITMQ_URL: z
+    .string()
+    .regex(/^amqps?:\/\/\S+$/, 'expected a URL like amqp://guest:guest@127.0.0.1:5672')
+    .optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {}
+
+/**
+ * Validates the environment. Throws a ConfigError whose message is one line naming each bad key
+ * and what it expects; values are never echoed (some are secrets).
+ */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  // Empty strings mean "unset": `FOO= npm start` should fall back to the default.
+  const cleaned = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}

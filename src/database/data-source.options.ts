@@ -1,0 +1,26 @@
+import type { DataSourceOptions } from 'typeorm';
+import { MIGRATIONS } from './migrations';
+
+export interface DatabaseOptions {
+  url: string;
+  poolSize?: number;
+  applicationName?: string;
+}
+
+/** Options shared by the running service, the migration CLI and the tests. */
+export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: options.url,
+    synchronize: false,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'typeorm_migrations',
+    migrationsTransactionMode: 'all',
+    applicationName: options.applicationName ?? 'panora-webhooks',
+    poolSize: options.poolSize ?? 10,
+    extra: {
+      // Fail fast when the database is unreachable, so requests get a 503 instead of hanging.
+      connectionTimeoutMillis: 5_000,
+    },
+  };
+}

@@ -1,0 +1,5 @@
+import type { EmbeddedPostgresServer } from '../../src/database/embedded-postgres';
+
+export default async function globalTeardown(): Promise<void> {
+  await (globalThis as { __embeddedPostgres?: EmbeddedPostgresServer }).__embeddedPostgres?.stop();
+}
