@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -18,7 +18,6 @@ describe('Service process (npm start)', () => {
 
     beforeAll(async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'panora-webhooks-'));
-      chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as `postgres` and must reach it
       env = {
         DATA_DIR: dataDir,
         PORT: String(await freePort()),

