@@ -84,7 +84,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
       return {
         statusCode: status,
         error: reason(status),
-        message: status >= 500 ? reason(status) : message,
+        // An AppException's message is written for the user on purpose (e.g. "Panora answered 401"),
+        // whatever its status; other 5xx messages may carry internals.
+        message: status >= 500 && !(exception instanceof AppException) ? reason(status) : message,
         ...(code ? { code } : {}),
       };
     }

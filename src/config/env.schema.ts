@@ -80,28 +80,49 @@ export const envSchema = z.object({
   /** Attempts per listener before an event is marked dead. */
   WEBHOOK_MAX_ATTEMPTS: positiveInt.max(50).default(8),
   /** First retry delay (milliseconds); doubles per attempt, with jitter. */
-  WEBHOOK_RETRY_BASE_MS: positiveInt.default(60_000),
+  WEBHOOK_RETRY_BASE_MS: positiveInt.default(10 * 60_000),
   WEBHOOK_RETRY_MAX_MS: positiveInt.default(12 * 60 * 60 * 1000),
   /** Events taken per dispatcher round. */
   DISPATCH_BATCH_SIZE: positiveInt.max(1000).default(50),
+  /** How long a claimed event stays with one dispatcher before another may take it (ms). */
+  DISPATCH_LEASE_MS: positiveInt.default(60_000),
   /** Fallback poll when no notification arrives (milliseconds). */
   DISPATCH_POLL_MS: positiveInt.default(1000),
   /** Processed events older than this lose their payload (days). */
   INBOX_RETENTION_DAYS: positiveInt.default(30),
 
   ADMIN_API_KEYS: csv.default([]),
+  /** 32 random bytes, base64: seals endpoint secrets and connection tokens at rest (AES-256-GCM). */
   SECRETS_KEY: z.string().optional(),
-  SECRET_ROTATION_GRACE: positiveInt.default(24 * 60 * 60).describe('seconds'),
+  /** Earlier values of SECRETS_KEY, comma-separated, still accepted for opening old values. */
+  SECRETS_KEY_PREVIOUS: csv.default([]),
+  /** How long an endpoint's old secret keeps verifying after a rotation (seconds). */
+  SECRET_ROTATION_GRACE: positiveInt.default(24 * 60 * 60),
 
   PANORA_BASE_URL: httpUrl.default('https://api.panora.dev'),
   PANORA_API_KEY: z.string().min(1).optional(),
   PANORA_TIMEOUT_MS: positiveInt.default(10_000),
   PUBLIC_BASE_URL: httpUrl.optional(),
+  /** How often connections are reconciled with Panora's GET /connections (seconds; needs PANORA_API_KEY). */
+  CONNECTIONS_RECONCILE_INTERVAL: positiveInt.default(3600),
 
   RABBITMQ_URL: z
     .string()
     .regex(/^amqps?:\/\/\S+$/, 'expected a URL like amqp://guest:guest@127.0.0.1:5672')
     .optional(),
+  /** Durable topic exchange the outbox relay publishes events to. */
+  RABBITMQ_EXCHANGE: z
+    .string()
+    .regex(/^(?!amq\.)[A-Za-z0-9_.:-]{1,255}$/, 'expected an exchange name of letters, digits, _ - . : (not amq.*)')
+    .default('panora.events'),
+  /** Published outbox rows are deleted after this long (hours). */
+  OUTBOX_RETENTION_HOURS: positiveInt.default(72),
+  /** Fallback poll of the outbox when no notification arrives (milliseconds). */
+  OUTBOX_POLL_MS: positiveInt.default(1000),
+  /** Outbox rows the relay publishes per round. */
+  OUTBOX_BATCH_SIZE: positiveInt.max(1000).default(100),
+  /** A row stays reserved this long for the relay publishing it; a relay that died mid-publish has it published again after that (milliseconds). */
+  OUTBOX_LEASE_MS: positiveInt.min(1000, 'expected at least 1000').default(30_000),
 });
 
 export type Env = z.infer<typeof envSchema>;

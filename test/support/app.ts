@@ -1,8 +1,12 @@
+import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createAdapter } from '../../src/app.factory';
 import { Env, parseEnv } from '../../src/config/env.schema';
+
+/** A fixed key for tests, so no key file is written into DATA_DIR. */
+export const TEST_SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -17,17 +21,25 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Swap providers (e.g. the Panora client) before the app is built. */
   override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+  /** Extra modules, e.g. test listeners. */
+  imports?: NonNullable<ModuleMetadata['imports']>;
 }
 
 /** The real application (same module, adapter and settings as main.ts) on an ephemeral port. */
-export async function startTestApp({ databaseUrl, env: overrides = {}, override }: TestAppOptions): Promise<TestApp> {
+export async function startTestApp({
+  databaseUrl,
+  env: overrides = {},
+  override,
+  imports = [],
+}: TestAppOptions): Promise<TestApp> {
   const env = parseEnv({
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
+    SECRETS_KEY: TEST_SECRETS_KEY,
     ...overrides,
     DATABASE_URL: databaseUrl,
   });
-  let builder = Test.createTestingModule({ imports: [AppModule.forRoot({ env, databaseUrl })] });
+  let builder = Test.createTestingModule({ imports: [AppModule.forRoot({ env, databaseUrl }), ...imports] });
   if (override) builder = override(builder);
   const moduleRef = await builder.compile();
   const app = configureApp(

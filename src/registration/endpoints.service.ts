@@ -1,0 +1,517 @@
+import { randomUUID } from 'node:crypto';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull } from 'typeorm';
+import { AppException } from '../common/http-exception.filter';
+import type { Env } from '../config/env.schema';
+import { SecretBox } from '../secrets/secret-box';
+import { EndpointSecretsService } from './endpoint-secrets.service';
+import {
+  CreateEndpointDto,
+  EndpointResult,
+  EndpointView,
+  ImportEndpointDto,
+  receivingUrlProblem,
+  RotationResult,
+  SyncResult,
+} from './endpoints.dto';
+import { PanoraApiError, PanoraClient, PanoraWebhook } from './panora.client';
+import { WebhookEndpointSecret } from './webhook-endpoint-secret.entity';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
+
+export enum EndpointErrorCode {
+  NotFound = 'ENDPOINT_NOT_FOUND',
+  AlreadyImported = 'ENDPOINT_ALREADY_IMPORTED',
+  NotRotatable = 'ENDPOINT_NOT_ROTATABLE',
+  BadPublicUrl = 'PUBLIC_BASE_URL_NOT_HTTPS',
+  PanoraError = 'PANORA_ERROR',
+  PanoraNotConfigured = 'PANORA_NOT_CONFIGURED',
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const unique = (values: string[]) => [...new Set(values)];
+const sameSet = (a: string[], b: string[]) => a.length === b.length && unique([...a, ...b]).length === a.length;
+
+/** Turns a Panora failure into the answer the admin sees: 502 with Panora's status (503 when unset). */
+function panoraFailure(error: unknown, note = ''): unknown {
+  if (!(error instanceof PanoraApiError)) return error;
+  if (error.failure === 'not_configured') {
+    return new AppException(HttpStatus.SERVICE_UNAVAILABLE, error.message, EndpointErrorCode.PanoraNotConfigured);
+  }
+  const hint = error.status === 401 || error.status === 403 ? '; check PANORA_API_KEY' : '';
+  return new AppException(HttpStatus.BAD_GATEWAY, `${error.message}${hint}${note}`, EndpointErrorCode.PanoraError);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { driverError?: { code?: string } })?.driverError?.code === '23505';
+}
+
+/**
+ * The endpoints admin API: registers endpoints at Panora and keeps their secrets, sealed. Panora
+ * is never called while a transaction is open; when a step fails, what earlier steps made is
+ * undone, so no half-made endpoint stays behind. Every change invalidates the signature guard's
+ * cached secrets.
+ */
+@Injectable()
+export class EndpointsService {
+  private readonly logger = new Logger(EndpointsService.name);
+  private readonly publicBaseUrl: string;
+  private readonly graceSeconds: number;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly panora: PanoraClient,
+    private readonly secretBox: SecretBox,
+    private readonly endpointSecrets: EndpointSecretsService,
+    config: ConfigService<Env, true>,
+  ) {
+    this.publicBaseUrl =
+      config.get('PUBLIC_BASE_URL', { infer: true }) ?? `http://localhost:${config.get('PORT', { infer: true })}`;
+    this.graceSeconds = config.get('SECRET_ROTATION_GRACE', { infer: true });
+  }
+
+  receiveUrl(id: string): string {
+    return `${this.publicBaseUrl}/webhooks/panora/${id}`;
+  }
+
+  async create(dto: CreateEndpointDto): Promise<EndpointResult> {
+    const scope = unique(dto.scope);
+    const description = dto.description ?? null;
+    const id = randomUUID();
+    if (!dto.url) this.assertPublicBaseUrl();
+    const url = dto.url ?? this.receiveUrl(id);
+    const warnings = await this.overlapWarnings(scope);
+
+    // The row exists (inactive, without a secret) before Panora is asked, so the URL can carry its id.
+    await this.endpoints.insert({ id, url, description, scope, active: false });
+    let created;
+    try {
+      created = await this.panora.createWebhook({ url, description, scope });
+    } catch (error) {
+      await this.endpoints.delete(id);
+      throw panoraFailure(error, await this.cleanUpAfterFailedCreate(error, url, id, []));
+    }
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await manager.update(WebhookEndpoint, id, {
+          panoraEndpointId: created.id_webhook_endpoint,
+          url: created.url ?? url,
+          scope: created.scope ?? scope,
+          description: created.endpoint_description ?? description,
+          active: created.active ?? true,
+          idProject: created.id_project ?? null,
+        });
+        await manager.insert(WebhookEndpointSecret, this.sealed(id, created.secret, created.id_webhook_endpoint));
+      });
+    } catch (error) {
+      // Nothing could be stored: take the registration back, or Panora would sign with a secret we lost.
+      await this.endpoints.delete(id);
+      await this.deleteAtPanoraQuietly(created.id_webhook_endpoint);
+      throw error;
+    }
+    await this.endpointSecrets.invalidate(id);
+    this.logger.log(`Registered endpoint ${id} at Panora as ${created.id_webhook_endpoint} (${scope.join(', ')})`);
+    return { ...(await this.get(id)), warnings };
+  }
+
+  async import(dto: ImportEndpointDto): Promise<EndpointResult> {
+    const scope = unique(dto.scope ?? []);
+    const id = randomUUID();
+    const panoraEndpointId = dto.id_webhook_endpoint ?? null;
+    const warnings = await this.overlapWarnings(scope);
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await manager.insert(WebhookEndpoint, {
+          id,
+          panoraEndpointId,
+          url: dto.url ?? this.receiveUrl(id),
+          description: null,
+          scope,
+          active: true,
+        });
+        await manager.insert(WebhookEndpointSecret, this.sealed(id, dto.secret, panoraEndpointId));
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const existing = await this.endpoints.findOneBy({ panoraEndpointId: panoraEndpointId ?? '' });
+      throw new AppException(
+        HttpStatus.CONFLICT,
+        `Panora endpoint ${panoraEndpointId} is already imported${existing ? ` as endpoint ${existing.id}` : ''}`,
+        EndpointErrorCode.AlreadyImported,
+      );
+    }
+    await this.endpointSecrets.invalidate(id);
+    this.logger.log(`Imported endpoint ${id} (Panora ${panoraEndpointId ?? 'id unknown'})`);
+    return { ...(await this.get(id)), warnings };
+  }
+
+  async list(): Promise<EndpointView[]> {
+    const endpoints = await this.endpoints.find({
+      relations: { secrets: true },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    return endpoints.map((endpoint) => this.view(endpoint));
+  }
+
+  /** One endpoint; 404 for an unknown, deleted or malformed id. */
+  async get(id: string): Promise<EndpointView> {
+    return this.view(await this.findOrFail(id));
+  }
+
+  async setActive(id: string, active: boolean): Promise<EndpointResult> {
+    const endpoint = await this.findOrFail(id);
+    const warnings = active ? await this.overlapWarnings(endpoint.scope, id) : [];
+    if (endpoint.panoraEndpointId) {
+      try {
+        await this.panora.updateWebhookStatus(endpoint.panoraEndpointId, active);
+      } catch (error) {
+        throw panoraFailure(error);
+      }
+    }
+    const result = await this.endpoints.update({ id, deletedAt: IsNull() }, { active });
+    if (!result.affected) throw this.notFound();
+    await this.endpointSecrets.invalidate(id);
+    this.logger.log(`Endpoint ${id} ${active ? 'enabled' : 'disabled'}`);
+    return { ...(await this.get(id)), warnings };
+  }
+
+  /**
+   * Deletes the endpoint at Panora (one Panora already forgot counts as deleted), then here: the
+   * row is kept with `deleted_at` (its events point at it), its secrets are erased.
+   */
+  async remove(id: string): Promise<EndpointResult> {
+    const endpoint = await this.findOrFail(id);
+    const warnings: string[] = [];
+    if (endpoint.panoraEndpointId) {
+      try {
+        await this.panora.deleteWebhook(endpoint.panoraEndpointId);
+      } catch (error) {
+        if (!(error instanceof PanoraApiError && error.status === 404)) throw panoraFailure(error);
+      }
+    }
+    // Endpoints replaced by rotations may still exist at Panora (disabled): remove them too.
+    const previous = unique(
+      (endpoint.secrets ?? [])
+        .map((secret) => secret.panoraEndpointId)
+        .filter((pid): pid is string => !!pid && pid !== endpoint.panoraEndpointId),
+    );
+    for (const pid of previous) {
+      const problem = await this.deleteAtPanoraQuietly(pid);
+      if (problem) warnings.push(`Could not delete the replaced Panora endpoint ${pid}: ${problem}`);
+    }
+    await this.dataSource.transaction(async (manager) => {
+      await manager.update(WebhookEndpoint, id, { active: false, deletedAt: new Date() });
+      await manager.delete(WebhookEndpointSecret, { endpointId: id });
+    });
+    await this.endpointSecrets.invalidate(id);
+    this.logger.log(`Deleted endpoint ${id}`);
+    const deleted = await this.endpoints.findOneOrFail({ where: { id }, withDeleted: true });
+    return { ...this.view(deleted, []), warnings };
+  }
+
+  /**
+   * Registers a replacement endpoint at Panora (same URL and scope), makes its secret current and
+   * lets the previous one verify until the grace period ends, then disables the previous endpoint
+   * at Panora. A failure of that last step is reported, not undone.
+   */
+  async rotate(id: string): Promise<RotationResult> {
+    const endpoint = await this.findOrFail(id);
+    const previousId = endpoint.panoraEndpointId;
+    if (!previousId || !endpoint.url || endpoint.scope.length === 0) {
+      throw new AppException(
+        HttpStatus.CONFLICT,
+        'Only an endpoint registered at Panora, with a URL and a scope, can be rotated here; ' +
+          "rotate this one in Panora's dashboard and import it again",
+        EndpointErrorCode.NotRotatable,
+      );
+    }
+    if (!endpoint.active) {
+      throw new AppException(
+        HttpStatus.CONFLICT,
+        'The endpoint is disabled: enable it first',
+        EndpointErrorCode.NotRotatable,
+      );
+    }
+    const known = [previousId, ...(endpoint.secrets ?? []).map((secret) => secret.panoraEndpointId ?? '')];
+    let created;
+    try {
+      created = await this.panora.createWebhook({
+        url: endpoint.url,
+        description: endpoint.description,
+        scope: endpoint.scope,
+      });
+    } catch (error) {
+      throw panoraFailure(error, await this.cleanUpAfterFailedCreate(error, endpoint.url, id, known));
+    }
+
+    const expiresAt = new Date(Date.now() + this.graceSeconds * 1000);
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        const locked = await manager
+          .createQueryBuilder(WebhookEndpoint, 'e')
+          .setLock('pessimistic_write')
+          .where('e.id = :id', { id })
+          .getOne();
+        if (!locked) throw this.notFound();
+        if (locked.panoraEndpointId !== previousId) {
+          throw new AppException(HttpStatus.CONFLICT, 'The endpoint changed meanwhile (another rotation?): try again');
+        }
+        await manager
+          .createQueryBuilder()
+          .delete()
+          .from(WebhookEndpointSecret)
+          .where('endpoint_id = :id AND expires_at <= now()', { id })
+          .execute();
+        await manager.update(WebhookEndpointSecret, { endpointId: id, expiresAt: IsNull() }, { expiresAt });
+        await manager.insert(WebhookEndpointSecret, this.sealed(id, created.secret, created.id_webhook_endpoint));
+        await manager.update(WebhookEndpoint, id, { panoraEndpointId: created.id_webhook_endpoint });
+      });
+    } catch (error) {
+      await this.deleteAtPanoraQuietly(created.id_webhook_endpoint);
+      throw error;
+    }
+    await this.endpointSecrets.invalidate(id);
+
+    const warnings: string[] = [];
+    let disableError: string | undefined;
+    try {
+      await this.panora.updateWebhookStatus(previousId, false);
+    } catch (error) {
+      if (!(error instanceof PanoraApiError)) throw error;
+      disableError = error.message;
+      warnings.push(
+        `The previous Panora endpoint ${previousId} could not be disabled (${error.message}): disable it in ` +
+          `Panora's dashboard before ${expiresAt.toISOString()}, when its secret stops verifying`,
+      );
+      this.logger.warn(`Rotation of endpoint ${id}: ${warnings[0]}`);
+    }
+    this.logger.log(
+      `Rotated the secret of endpoint ${id}: Panora ${previousId} replaced by ${created.id_webhook_endpoint}`,
+    );
+    return {
+      ...(await this.get(id)),
+      warnings,
+      rotation: {
+        previousPanoraEndpointId: previousId,
+        newPanoraEndpointId: created.id_webhook_endpoint,
+        previousSecretExpiresAt: expiresAt,
+        previousDisabledAtPanora: disableError === undefined,
+        ...(disableError ? { error: disableError } : {}),
+      },
+    };
+  }
+
+  /** Compares with Panora's `GET /webhooks`: reports one-sided endpoints, takes `active` and scope from Panora. */
+  async sync(): Promise<SyncResult> {
+    let remote: PanoraWebhook[];
+    try {
+      remote = await this.panora.listWebhooks();
+    } catch (error) {
+      throw panoraFailure(error);
+    }
+    const local = await this.endpoints.find({ relations: { secrets: true }, order: { createdAt: 'ASC' } });
+    const remoteById = new Map(remote.map((row) => [row.id_webhook_endpoint, row]));
+    const current = new Map<string, WebhookEndpoint>();
+    const replaced = new Map<string, WebhookEndpoint>();
+    for (const endpoint of local) {
+      if (endpoint.panoraEndpointId) current.set(endpoint.panoraEndpointId, endpoint);
+      for (const secret of endpoint.secrets ?? []) {
+        if (secret.panoraEndpointId && secret.panoraEndpointId !== endpoint.panoraEndpointId) {
+          replaced.set(secret.panoraEndpointId, endpoint);
+        }
+      }
+    }
+
+    const result: SyncResult = { updated: [], onlyLocal: [], notRegistered: [], onlyAtPanora: [], warnings: [] };
+    for (const endpoint of local) {
+      if (!endpoint.panoraEndpointId) {
+        result.notRegistered.push({ id: endpoint.id, url: endpoint.url });
+        continue;
+      }
+      const row = remoteById.get(endpoint.panoraEndpointId);
+      if (!row) {
+        result.onlyLocal.push({ id: endpoint.id, panoraEndpointId: endpoint.panoraEndpointId, url: endpoint.url });
+        continue;
+      }
+      const change: SyncResult['updated'][number] = { id: endpoint.id, panoraEndpointId: endpoint.panoraEndpointId };
+      if (typeof row.active === 'boolean' && row.active !== endpoint.active) change.active = row.active;
+      if (row.scope && !sameSet(row.scope, endpoint.scope)) change.scope = unique(row.scope);
+      if (change.active !== undefined || change.scope) result.updated.push(change);
+    }
+    for (const row of remote) {
+      const id = row.id_webhook_endpoint;
+      if (current.has(id)) continue;
+      if (replaced.has(id)) {
+        if (row.active !== false) {
+          result.warnings.push(
+            `Panora endpoint ${id}, replaced by a rotation of endpoint ${replaced.get(id)!.id}, is still active at Panora: disable it`,
+          );
+        }
+        continue;
+      }
+      result.onlyAtPanora.push({
+        panoraEndpointId: id,
+        url: row.url ?? null,
+        scope: row.scope ?? [],
+        active: row.active ?? null,
+        description: row.endpoint_description ?? null,
+      });
+    }
+
+    if (result.updated.length > 0) {
+      await this.dataSource.transaction(async (manager) => {
+        for (const change of result.updated) {
+          await manager.update(WebhookEndpoint, change.id, {
+            ...(change.active !== undefined ? { active: change.active } : {}),
+            ...(change.scope ? { scope: change.scope } : {}),
+          });
+        }
+      });
+      for (const change of result.updated) await this.endpointSecrets.invalidate(change.id);
+    }
+    result.warnings.push(...this.remoteOverlaps(remote, current));
+    for (const warning of result.warnings) this.logger.warn(`Sync: ${warning}`);
+    this.logger.log(
+      `Synced with Panora: ${result.updated.length} updated, ${result.onlyLocal.length} only here, ` +
+        `${result.onlyAtPanora.length} only at Panora`,
+    );
+    return result;
+  }
+
+  private get endpoints() {
+    return this.dataSource.getRepository(WebhookEndpoint);
+  }
+
+  private async findOrFail(id: string): Promise<WebhookEndpoint> {
+    const endpoint = UUID.test(id)
+      ? await this.endpoints.findOne({ where: { id }, relations: { secrets: true } })
+      : null;
+    if (!endpoint) throw this.notFound();
+    return endpoint;
+  }
+
+  private notFound(): AppException {
+    return new AppException(HttpStatus.NOT_FOUND, 'No such endpoint', EndpointErrorCode.NotFound);
+  }
+
+  private assertPublicBaseUrl(): void {
+    const problem = receivingUrlProblem(this.publicBaseUrl);
+    if (problem) {
+      throw new AppException(
+        HttpStatus.BAD_REQUEST,
+        `PUBLIC_BASE_URL ${problem}: set it to the address Panora reaches this service at, or pass url`,
+        EndpointErrorCode.BadPublicUrl,
+      );
+    }
+  }
+
+  private sealed(endpointId: string, secret: string, panoraEndpointId: string | null): Partial<WebhookEndpointSecret> {
+    return {
+      endpointId,
+      sealedSecret: this.secretBox.seal(secret),
+      hint: secret.slice(-4),
+      panoraEndpointId,
+      expiresAt: null,
+    };
+  }
+
+  private view(endpoint: WebhookEndpoint, secrets = endpoint.secrets ?? []): EndpointView {
+    return {
+      id: endpoint.id,
+      panoraEndpointId: endpoint.panoraEndpointId,
+      url: endpoint.url,
+      receiveUrl: this.receiveUrl(endpoint.id),
+      description: endpoint.description,
+      scope: endpoint.scope,
+      active: endpoint.active,
+      idProject: endpoint.idProject,
+      createdAt: endpoint.createdAt,
+      updatedAt: endpoint.updatedAt,
+      deletedAt: endpoint.deletedAt,
+      secrets: [...secrets]
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+        .map((secret) => ({
+          id: secret.id,
+          hint: secret.hint,
+          panoraEndpointId: secret.panoraEndpointId,
+          createdAt: secret.createdAt,
+          expiresAt: secret.expiresAt,
+        })),
+    };
+  }
+
+  /** Panora delivers an event to only one matching active endpoint: overlapping scopes split events. */
+  private async overlapWarnings(scope: string[], exceptId?: string): Promise<string[]> {
+    if (scope.length === 0) return [];
+    const active = await this.endpoints.findBy({ active: true });
+    const warnings = active
+      .filter((other) => other.id !== exceptId)
+      .map((other) => ({ other, shared: scope.filter((item) => other.scope.includes(item)) }))
+      .filter(({ shared }) => shared.length > 0)
+      .map(
+        ({ other, shared }) =>
+          `Scope ${shared.join(', ')} overlaps active endpoint ${other.id}: Panora delivers each event to only ` +
+          'one matching endpoint of a project, so these events will reach only one of the two',
+      );
+    for (const warning of warnings) this.logger.warn(warning);
+    return warnings;
+  }
+
+  private remoteOverlaps(remote: PanoraWebhook[], current: Map<string, WebhookEndpoint>): string[] {
+    const active = remote.filter((row) => row.active !== false && (row.scope ?? []).length > 0);
+    const name = (row: PanoraWebhook) => {
+      const local = current.get(row.id_webhook_endpoint);
+      return `Panora endpoint ${row.id_webhook_endpoint}${local ? ` (endpoint ${local.id})` : ''}`;
+    };
+    const warnings: string[] = [];
+    for (let i = 0; i < active.length; i++) {
+      for (let j = i + 1; j < active.length; j++) {
+        const shared = (active[i].scope ?? []).filter((item) => (active[j].scope ?? []).includes(item));
+        if (shared.length > 0) {
+          warnings.push(
+            `${name(active[i])} and ${name(active[j])} both subscribe to ${shared.join(', ')}: ` +
+              'Panora delivers each of these events to only one of them',
+          );
+        }
+      }
+    }
+    return warnings;
+  }
+
+  /**
+   * After a registration failed in a way Panora may still have acted on (timeout, 5xx, a malformed
+   * answer), looks for an endpoint Panora made anyway at a URL that is certainly ours (it carries
+   * the local id) and deletes it. Returns a note for the error message when that was not possible.
+   */
+  private async cleanUpAfterFailedCreate(error: unknown, url: string, id: string, known: string[]): Promise<string> {
+    if (!(error instanceof PanoraApiError) || !error.mayHaveActed) return '';
+    const unsure = `. Panora may have registered ${url} anyway: check its dashboard`;
+    if (!url.includes(id)) return unsure;
+    try {
+      const strays = (await this.panora.listWebhooks()).filter(
+        (row) => row.url === url && !known.includes(row.id_webhook_endpoint),
+      );
+      for (const stray of strays) await this.panora.deleteWebhook(stray.id_webhook_endpoint);
+      if (strays.length > 0)
+        this.logger.warn(`Deleted ${strays.length} endpoint(s) Panora made for ${url} despite the failure`);
+      return '';
+    } catch (cleanupError) {
+      this.logger.warn(`Could not check Panora for an endpoint left behind at ${url}: ${String(cleanupError)}`);
+      return unsure;
+    }
+  }
+
+  /** Deletes an endpoint at Panora; returns the problem instead of throwing (best-effort undo). */
+  private async deleteAtPanoraQuietly(panoraEndpointId: string): Promise<string | null> {
+    try {
+      await this.panora.deleteWebhook(panoraEndpointId);
+      return null;
+    } catch (error) {
+      if (error instanceof PanoraApiError && error.status === 404) return null;
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`Could not delete Panora endpoint ${panoraEndpointId}: ${message}`);
+      return message;
+    }
+  }
+}

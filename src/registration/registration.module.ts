@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Env } from '../config/env.schema';
+import { EndpointSecretsService } from './endpoint-secrets.service';
+import { EndpointsController } from './endpoints.controller';
+import { EndpointsService } from './endpoints.service';
+import { PanoraClient } from './panora.client';
+import { WebhookEndpointSecret } from './webhook-endpoint-secret.entity';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
+
+/**
+ * Webhook endpoints: registration with Panora, their secrets (sealed at rest), and the secret
+ * lookup the webhooks module's signature guard depends on (never the reverse).
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([WebhookEndpoint, WebhookEndpointSecret])],
+  controllers: [EndpointsController],
+  providers: [
+    EndpointSecretsService,
+    EndpointsService,
+    {
+      provide: PanoraClient,
+      inject: [ConfigService],
+      useFactory: (config: ConfigService<Env, true>) =>
+        new PanoraClient({
+          baseUrl: config.get('PANORA_BASE_URL', { infer: true }),
+          apiKey: config.get('PANORA_API_KEY', { infer: true }),
+          timeoutMs: config.get('PANORA_TIMEOUT_MS', { infer: true }),
+        }),
+    },
+  ],
+  exports: [EndpointSecretsService, PanoraClient],
+})
+export class RegistrationModule {}

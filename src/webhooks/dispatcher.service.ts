@@ -1,0 +1,238 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Env } from '../config/env.schema';
+import { PgNotifications } from '../database/pg-notifications.service';
+import { SecretBox } from '../secrets/secret-box';
+import { retryDelayMs } from './backoff';
+import { INBOX_CHANNEL } from './inbox-writer.service';
+import { ListenerRun, PanoraWebhookEvent } from './panora-event';
+import { revealCredentials } from './payload-secrets';
+
+interface ClaimedRow {
+  id: string;
+  endpoint_id: string;
+  id_event: string;
+  type: string;
+  normalized_type: string;
+  payload: unknown;
+  attempts: number;
+  received_at: Date;
+  done: string[] | null;
+}
+
+const CONCURRENCY = 8;
+const MAX_ERROR_LENGTH = 2_000;
+
+/**
+ * Takes stored events from the inbox and hands them to the listeners, at least once, across any
+ * number of instances (`FOR UPDATE SKIP LOCKED`). Woken at once by the receiver (same process) or
+ * by a PostgreSQL notification (other instances), with a poll as the safety net. Each listener's
+ * outcome is recorded; a failed listener is retried with backoff without re-running the ones that
+ * succeeded; after WEBHOOK_MAX_ATTEMPTS the event is dead (replayable through the admin API).
+ */
+@Injectable()
+export class DispatcherService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(DispatcherService.name);
+  private readonly maxAttempts: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly batchSize: number;
+  private readonly pollMs: number;
+  /** How long a claimed event stays hidden from other dispatchers (a crash mid-run gives it back). */
+  private readonly leaseMs: number;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = false;
+  private poll?: NodeJS.Timeout;
+  private nextDue?: NodeJS.Timeout;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly emitter: EventEmitter2,
+    private readonly secretBox: SecretBox,
+    private readonly notifications: PgNotifications,
+    config: ConfigService<Env, true>,
+  ) {
+    this.maxAttempts = config.get('WEBHOOK_MAX_ATTEMPTS', { infer: true });
+    this.retryBaseMs = config.get('WEBHOOK_RETRY_BASE_MS', { infer: true });
+    this.retryMaxMs = config.get('WEBHOOK_RETRY_MAX_MS', { infer: true });
+    this.batchSize = config.get('DISPATCH_BATCH_SIZE', { infer: true });
+    this.pollMs = config.get('DISPATCH_POLL_MS', { infer: true });
+    this.leaseMs = config.get('DISPATCH_LEASE_MS', { infer: true });
+  }
+
+  onApplicationBootstrap(): void {
+    this.notifications.subscribe(INBOX_CHANNEL, () => this.wake());
+    this.notifications.onReconnect(() => this.wake());
+    this.poll = setInterval(() => this.wake(), this.pollMs);
+    this.wake(); // events stored before a restart
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.poll);
+    clearTimeout(this.nextDue);
+    await this.running;
+  }
+
+  /** Asks for a dispatch round now; rounds never overlap, a request during one runs another. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        const rows = await this.claim();
+        if (rows.length === 0) break;
+        await this.processAll(rows);
+        if (rows.length < this.batchSize) break;
+      }
+      await this.scheduleNextDue();
+    } catch (error) {
+      // The database may be down: the poll tries again; nothing claimed is lost (lease).
+      this.logger.warn(`Dispatch round failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async claim(): Promise<ClaimedRow[]> {
+    // TypeORM answers an UPDATE with [rows, count].
+    const [rows] = await this.dataSource.query<[ClaimedRow[], number]>(
+      `UPDATE webhook_events e
+          SET status = 'processing', attempts = e.attempts + 1,
+              next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+        WHERE e.id IN (
+              SELECT id FROM webhook_events
+               WHERE status IN ('received', 'processing', 'failed') AND next_attempt_at <= now()
+               ORDER BY next_attempt_at, id
+               LIMIT $1
+               FOR UPDATE SKIP LOCKED)
+        RETURNING e.id, e.endpoint_id, e.id_event, e.type, e.normalized_type, e.payload, e.attempts, e.received_at,
+                  (SELECT array_agg(l.listener) FROM webhook_event_listeners l
+                    WHERE l.event_id = e.id AND l.status = 'succeeded') AS done`,
+      [this.batchSize, this.leaseMs],
+    );
+    return rows;
+  }
+
+  private async processAll(rows: ClaimedRow[]): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < rows.length) await this.processOne(rows[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rows.length) }, worker));
+  }
+
+  private async processOne(row: ClaimedRow): Promise<void> {
+    const run = new ListenerRun(new Set(row.done ?? []));
+    try {
+      const event = new PanoraWebhookEvent(
+        row.normalized_type,
+        revealCredentials(row.payload, this.secretBox),
+        {
+          inboxId: String(row.id),
+          endpointId: row.endpoint_id,
+          idEvent: row.id_event,
+          deliveredType: row.type,
+          receivedAt: row.received_at,
+          attempt: row.attempts,
+        },
+        run,
+      );
+      await this.emitter.emitAsync(PanoraWebhookEvent.eventName(row.normalized_type), event);
+    } catch (error) {
+      // Not a listener's failure (those are caught per listener): e.g. a payload that will not open.
+      run.recordFailure('dispatcher', error);
+    }
+    if (run.succeeded.size === 0 && run.failed.size === 0 && (row.done ?? []).length === 0) {
+      this.logger.log(
+        { eventId: row.id, type: row.type },
+        `No listener handles ${row.normalized_type}: marked processed`,
+      );
+    }
+    await this.record(row, run);
+  }
+
+  /** Stores the outcome of a run: per listener, and for the event as a whole. */
+  private async record(row: ClaimedRow, run: ListenerRun): Promise<void> {
+    const failed = run.failed.size > 0;
+    const dead = failed && row.attempts >= this.maxAttempts;
+    const listeners = [
+      ...[...run.succeeded].map((name) => ({ name, status: 'succeeded', error: null as string | null })),
+      ...[...run.failed].map(([name, error]) => ({ name, status: dead ? 'dead' : 'failed', error: errorText(error) })),
+    ];
+    const status = !failed ? 'processed' : dead ? 'dead' : 'failed';
+    const delayMs = failed && !dead ? retryDelayMs(row.attempts, this.retryBaseMs, this.retryMaxMs) : 0;
+    const lastError = failed
+      ? [...run.failed]
+          .map(([name, error]) => `${name}: ${errorText(error)}`)
+          .join('\n')
+          .slice(0, MAX_ERROR_LENGTH)
+      : null;
+
+    await this.dataSource.transaction(async (manager) => {
+      if (listeners.length > 0) {
+        await manager.query(
+          `INSERT INTO webhook_event_listeners (event_id, listener, status, attempts, last_error, updated_at)
+           SELECT $1, l.name, l.status, 1, l.error, now()
+             FROM unnest($2::text[], $3::text[], $4::text[]) AS l(name, status, error)
+           ON CONFLICT (event_id, listener) DO UPDATE
+             SET status = EXCLUDED.status, attempts = webhook_event_listeners.attempts + 1,
+                 last_error = EXCLUDED.last_error, updated_at = now()`,
+          [row.id, listeners.map((l) => l.name), listeners.map((l) => l.status), listeners.map((l) => l.error)],
+        );
+      }
+      await manager.query(
+        `UPDATE webhook_events
+            SET status = $2, last_error = $3,
+                processed_at = CASE WHEN $2 = 'processed' THEN now() ELSE processed_at END,
+                next_attempt_at = now() + make_interval(secs => $4::double precision / 1000)
+          WHERE id = $1`,
+        [row.id, status, lastError, delayMs],
+      );
+    });
+    if (dead) {
+      this.logger.error(
+        { eventId: row.id, type: row.normalized_type, listeners: [...run.failed.keys()] },
+        'Event is dead after the last attempt',
+      );
+    } else if (failed) {
+      this.logger.warn(
+        { eventId: row.id, type: row.normalized_type, attempt: row.attempts, retryInMs: delayMs },
+        `Listener failed: ${lastError}`,
+      );
+    }
+  }
+
+  /** Wakes up when the earliest retry falls due, if that is before the next poll. */
+  private async scheduleNextDue(): Promise<void> {
+    const [next] = await this.dataSource.query<{ ms: number | null }[]>(
+      `SELECT extract(epoch FROM (min(next_attempt_at) - now())) * 1000 AS ms
+         FROM webhook_events WHERE status IN ('received', 'processing', 'failed')`,
+    );
+    const ms = next?.ms === null || next?.ms === undefined ? null : Number(next.ms);
+    clearTimeout(this.nextDue);
+    if (ms !== null && ms < this.pollMs && !this.stopped) {
+      this.nextDue = setTimeout(() => this.wake(), Math.max(0, ms) + 5);
+    }
+  }
+}
+
+function errorText(error: Error): string {
+  return (error.message || error.name).slice(0, 500);
+}

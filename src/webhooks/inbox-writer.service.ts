@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+
+export const INBOX_CHANNEL = 'panora_webhooks_inbox';
+
+export interface InboxRow {
+  endpointId: string;
+  idEvent: string;
+  type: string;
+  normalizedType: string;
+  /** The payload as JSON text; PostgreSQL parses (and so validates) it into jsonb. */
+  payloadJson: string;
+}
+
+export interface InboxResult {
+  /** False when the same (endpoint, id_event) was already stored: nothing new was written. */
+  inserted: boolean;
+}
+
+/** A payload PostgreSQL refused as jsonb (not JSON, or a \u0000 in a string): the sender's fault. */
+export class InboxDataError extends Error {}
+
+interface Pending {
+  row: InboxRow;
+  resolve: (result: InboxResult) => void;
+  reject: (error: unknown) => void;
+}
+
+const MAX_BATCH = 256;
+const MAX_IN_FLIGHT = 4;
+
+// One statement per batch: unnest the columns, skip duplicates, tell the dispatchers (PostgreSQL
+// delivers identical notifications of one transaction once, at commit).
+const INSERT_SQL = `
+  WITH ins AS (
+    INSERT INTO webhook_events (endpoint_id, id_event, type, normalized_type, payload)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+    ON CONFLICT (endpoint_id, id_event) DO NOTHING
+    RETURNING endpoint_id, id_event
+  )
+  SELECT ins.endpoint_id, ins.id_event, pg_notify('${INBOX_CHANNEL}', '') FROM ins`;
+
+/**
+ * Writes accepted deliveries to the inbox with group commit: while up to MAX_IN_FLIGHT inserts are
+ * running, new deliveries queue up and go in together in the next statement. At low load a
+ * delivery is inserted at once (no waiting window); under load one fsync serves many requests.
+ * Each caller's promise resolves only after its row's transaction has committed.
+ */
+@Injectable()
+export class InboxWriter {
+  private readonly pool: Pool;
+  private queue: Pending[] = [];
+  private inFlight = 0;
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    this.pool = (dataSource.driver as unknown as { master: Pool }).master;
+  }
+
+  write(row: InboxRow): Promise<InboxResult> {
+    return new Promise<InboxResult>((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT) {
+      const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
+      this.queue = this.queue.length <= MAX_BATCH ? [] : this.queue.slice(MAX_BATCH);
+      this.inFlight++;
+      void this.insert(batch).finally(() => {
+        this.inFlight--;
+        this.flush();
+      });
+    }
+  }
+
+  private async insert(batch: Pending[]): Promise<void> {
+    try {
+      const inserted = await this.run(batch.map((p) => p.row));
+      settle(batch, inserted);
+    } catch (error) {
+      if (batch.length > 1 && isDataError(error)) {
+        // One bad payload must not fail the others: retry them one by one.
+        await Promise.all(batch.map((pending) => this.insert([pending])));
+        return;
+      }
+      const failure = isDataError(error) ? new InboxDataError(describeDataError(error)) : error;
+      for (const pending of batch) pending.reject(failure);
+    }
+  }
+
+  private async run(rows: InboxRow[]): Promise<Set<string>> {
+    const result = await this.pool.query<{ endpoint_id: string; id_event: string }>({
+      name: 'webhook_inbox_insert_v1',
+      text: INSERT_SQL,
+      values: [
+        rows.map((r) => r.endpointId),
+        rows.map((r) => r.idEvent),
+        rows.map((r) => r.type),
+        rows.map((r) => r.normalizedType),
+        rows.map((r) => r.payloadJson),
+      ],
+    });
+    return new Set(result.rows.map((r) => key(r.endpoint_id, r.id_event)));
+  }
+}
+
+const key = (endpointId: string, idEvent: string) => `${endpointId}\u0000${idEvent}`;
+
+/** The first caller of a (endpoint, id_event) in the batch gets the insert; any other, duplicate. */
+function settle(batch: Pending[], inserted: Set<string>): void {
+  for (const pending of batch) {
+    const k = key(pending.row.endpointId, pending.row.idEvent);
+    pending.resolve({ inserted: inserted.delete(k) });
+  }
+}
+
+/** SQLSTATE class 22 (data exception) or 54 (program limit, e.g. nesting too deep). */
+function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
+}
+
+function describeDataError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  if (code === '22P05') return 'data holds a \\u0000 character, which PostgreSQL cannot store in JSON';
+  if (code?.startsWith('54')) return 'data is too large or too deeply nested to store';
+  return 'data is not valid JSON';
+}

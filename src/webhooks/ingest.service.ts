@@ -1,0 +1,83 @@
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { AppException } from '../common/http-exception.filter';
+import { SecretBox } from '../secrets/secret-box';
+import { DispatcherService } from './dispatcher.service';
+import { jsonDepth, MAX_DATA_DEPTH } from './delivery';
+import { InboxDataError, InboxWriter } from './inbox-writer.service';
+import { normaliseEventType } from './panora-event-types';
+import { mayHoldCredentials, sealCredentials } from './payload-secrets';
+import type { VerifiedDelivery } from './panora-signature.guard';
+import { ReceiverStats } from './receiver-stats.service';
+
+export interface IngestResult {
+  received: true;
+  duplicate?: true;
+}
+
+/**
+ * Turns a verified delivery into an inbox row and waits for it to commit. Only what must happen
+ * before the 2xx happens here; everything else is the dispatcher's, after the answer.
+ */
+@Injectable()
+export class IngestService {
+  private readonly logger = new Logger(IngestService.name);
+
+  constructor(
+    private readonly inbox: InboxWriter,
+    private readonly secretBox: SecretBox,
+    private readonly stats: ReceiverStats,
+    private readonly dispatcher: DispatcherService,
+  ) {}
+
+  async accept({ endpointId, delivery, signedText }: VerifiedDelivery): Promise<IngestResult> {
+    // `data` as a string is the JSON text itself (Panora's code); as an object, the text we
+    // already built to check the signature.
+    let payloadJson = typeof delivery.data === 'string' ? delivery.data : signedText;
+    if (jsonDepth(payloadJson) > MAX_DATA_DEPTH) {
+      this.stats.reject('data');
+      throw new AppException(
+        HttpStatus.BAD_REQUEST,
+        `data nests deeper than ${MAX_DATA_DEPTH} levels`,
+        'DATA_TOO_DEEP',
+      );
+    }
+    const normalizedType = normaliseEventType(delivery.type);
+    if (mayHoldCredentials(payloadJson)) payloadJson = this.sealed(payloadJson);
+
+    let result;
+    try {
+      result = await this.inbox.write({
+        endpointId,
+        idEvent: delivery.id_event,
+        type: delivery.type,
+        normalizedType,
+        payloadJson,
+      });
+    } catch (error) {
+      if (error instanceof InboxDataError) {
+        this.stats.reject('data');
+        throw new AppException(HttpStatus.BAD_REQUEST, error.message, 'INVALID_DATA');
+      }
+      throw error;
+    }
+    if (!result.inserted) {
+      this.stats.reject('duplicate');
+      return { received: true, duplicate: true };
+    }
+    this.stats.accept(normalizedType);
+    this.dispatcher.wake();
+    return { received: true };
+  }
+
+  /** Drops Panora's OAuth blobs and seals connection tokens before anything is stored. */
+  private sealed(payloadJson: string): string {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payloadJson);
+    } catch {
+      this.stats.reject('data');
+      throw new AppException(HttpStatus.BAD_REQUEST, 'data is not valid JSON', 'INVALID_DATA');
+    }
+    return JSON.stringify(sealCredentials(parsed, this.secretBox));
+  }
+}

@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { RegistrationModule } from '../registration/registration.module';
+import { DispatcherService } from './dispatcher.service';
+import { EventsController } from './events.controller';
+import { EventsService } from './events.service';
+import { InboxWriter } from './inbox-writer.service';
+import { IngestService } from './ingest.service';
+import { PanoraSignatureGuard } from './panora-signature.guard';
+import { ReceiverStats } from './receiver-stats.service';
+import { WebhookEventListener } from './webhook-event-listener.entity';
+import { WebhookEvent } from './webhook-event.entity';
+import { WebhooksController } from './webhooks.controller';
+
+/**
+ * Receives Panora's deliveries (verify, store, answer), dispatches them to the listeners of the
+ * other modules as typed domain events, and lets admins inspect and replay them. Depends on the
+ * registration module for endpoint secrets; nothing here imports the listening modules.
+ */
+@Module({
+  imports: [RegistrationModule, TypeOrmModule.forFeature([WebhookEvent, WebhookEventListener])],
+  controllers: [WebhooksController, EventsController],
+  providers: [PanoraSignatureGuard, ReceiverStats, InboxWriter, IngestService, DispatcherService, EventsService],
+  exports: [DispatcherService, ReceiverStats],
+})
+export class WebhooksModule {}

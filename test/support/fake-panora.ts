@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** A webhook endpoint row as Panora's `POST /webhooks` and `GET /webhooks` return it. */
+export interface FakeWebhook {
+  id_webhook_endpoint: string;
+  endpoint_description: string | null;
+  url: string;
+  secret: string;
+  active: boolean;
+  created_at: string;
+  scope: string[];
+  id_project: string;
+  last_update: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
+
+/** A switch: applies to the next `times` requests matching `route` (`POST /webhooks`, `PUT /webhooks/`: prefix). */
+interface Rule {
+  route?: string;
+  times: number;
+  /** Answer this instead of running the handler (401, 500…). */
+  respond?: { status: number; body: string };
+  /** Run the handler (state changes), then answer this body with the handler's status. */
+  replaceBody?: string;
+  /** Run the handler at once, answer after this delay. */
+  delayMs?: number;
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+export interface RuleOptions {
+  /** `METHOD /path` prefix, e.g. `POST /webhooks` or `PUT /webhooks/`; every request when unset. */
+  route?: string;
+  /** How many matching requests the switch applies to (default: 1). */
+  times?: number;
+}
+
+export const FAKE_PROJECT_ID = 'b4b0fb2e-0c4d-4c1f-9c53-9a8f1b1f0001';
+
+/**
+ * A small Panora management API on 127.0.0.1 (node:http), following the table in
+ * shared/panora-facts.md: `x-api-key` auth, webhooks CRUD with UUID secrets, connections and
+ * linked users. Records every request (headers included) and has switches for failures.
+ */
+export class FakePanora {
+  readonly webhooks = new Map<string, FakeWebhook>();
+  readonly requests: RecordedRequest[] = [];
+  /** Every secret this fake ever handed out, to check none leaks. */
+  readonly issuedSecrets: string[] = [];
+  readonly connections: Record<string, unknown>[] = [];
+  readonly linkedUsers = new Map<string, Record<string, unknown>>();
+  private rules: Rule[] = [];
+  private readonly sockets = new Set<Socket>();
+  private server?: Server;
+  url = '';
+
+  constructor(readonly apiKey = 'test-key') {}
+
+  static async start(apiKey?: string): Promise<FakePanora> {
+    const fake = new FakePanora(apiKey);
+    fake.server = createServer((req, res) => void fake.handle(req, res));
+    fake.server.on('connection', (socket) => {
+      fake.sockets.add(socket);
+      socket.on('close', () => fake.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => fake.server!.listen(0, '127.0.0.1', resolve));
+    fake.url = `http://127.0.0.1:${(fake.server.address() as { port: number }).port}`;
+    return fake;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Answers `status` with a Nest-style error body, without acting (401, 500…). */
+  failWith(
+    status: number,
+    options: RuleOptions = {},
+    message = status === 401 ? 'Unauthorized' : 'Internal server error',
+  ): this {
+    return this.addRule(options, { respond: { status, body: JSON.stringify({ statusCode: status, message }) } });
+  }
+
+  /** Answers `status` with this raw body, without acting. */
+  answerWith(status: number, body: string, options: RuleOptions = {}): this {
+    return this.addRule(options, { respond: { status, body } });
+  }
+
+  /** Acts, then answers a body that is not what Panora documents (default: JSON without the needed fields). */
+  malformed(options: RuleOptions = {}, body = '{"id_webhook_endpoint":42,"ok":true}'): this {
+    return this.addRule(options, { replaceBody: body });
+  }
+
+  /** Acts at once, answers after `delayMs`. */
+  slow(delayMs: number, options: RuleOptions = {}): this {
+    return this.addRule(options, { delayMs });
+  }
+
+  /** Clears switches and recorded requests (not the stored webhooks). */
+  reset(): void {
+    this.rules = [];
+    this.requests.length = 0;
+  }
+
+  requestsTo(method: string, pathPrefix: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix));
+  }
+
+  /** An endpoint made "in Panora's dashboard". */
+  addWebhook(partial: Partial<FakeWebhook> & { url: string; scope: string[] }): FakeWebhook {
+    const now = new Date().toISOString();
+    const row: FakeWebhook = {
+      id_webhook_endpoint: randomUUID(),
+      endpoint_description: null,
+      secret: randomUUID(),
+      active: true,
+      created_at: now,
+      id_project: FAKE_PROJECT_ID,
+      last_update: now,
+      ...partial,
+    };
+    this.issuedSecrets.push(row.secret);
+    this.webhooks.set(row.id_webhook_endpoint, row);
+    return row;
+  }
+
+  findByUrl(url: string): FakeWebhook[] {
+    return [...this.webhooks.values()].filter((row) => row.url === url);
+  }
+
+  private addRule(options: RuleOptions, rule: Omit<Rule, 'times' | 'route'>): this {
+    this.rules.push({ route: options.route, times: options.times ?? 1, ...rule });
+    return this;
+  }
+
+  private takeRule(method: string, path: string): Rule | undefined {
+    const rule = this.rules.find((r) => r.times > 0 && (!r.route || `${method} ${path}`.startsWith(r.route)));
+    if (rule) rule.times--;
+    return rule;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    let body: unknown = undefined;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      body = raw;
+    }
+    const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', 'http://fake').pathname;
+    this.requests.push({ method, path, headers: req.headers, body });
+    res.on('error', () => undefined);
+
+    const rule = this.takeRule(method, path);
+    if (rule?.respond) return this.send(res, rule.respond.status, rule.respond.body);
+    const answer =
+      req.headers['x-api-key'] === this.apiKey
+        ? this.route(method, path, body)
+        : { status: 401, body: { statusCode: 401, message: 'Unauthorized' } };
+    if (rule?.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
+    const text = rule?.replaceBody ?? (answer.body === undefined ? '' : JSON.stringify(answer.body));
+    this.send(res, answer.status, text);
+  }
+
+  private send(res: ServerResponse, status: number, text: string): void {
+    if (res.destroyed) return;
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(text);
+  }
+
+  private route(method: string, path: string, body: unknown): Answer {
+    const notFound = (message = `Cannot ${method} ${path}`): Answer => ({
+      status: 404,
+      body: { statusCode: 404, message },
+    });
+    const webhook = /^\/webhooks\/([^/]+)$/.exec(path);
+    const input = (body ?? {}) as Record<string, unknown>;
+    if (method === 'POST' && path === '/webhooks') {
+      const problems: string[] = [];
+      if (typeof input.url !== 'string') problems.push('url must be a string');
+      if (!Array.isArray(input.scope) || input.scope.some((s) => typeof s !== 'string'))
+        problems.push('scope must be an array of strings');
+      if (problems.length > 0) return { status: 400, body: { statusCode: 400, message: problems } };
+      const row = this.addWebhook({
+        url: input.url as string,
+        scope: input.scope as string[],
+        endpoint_description: typeof input.description === 'string' ? input.description : null,
+      });
+      return { status: 201, body: row };
+    }
+    if (method === 'GET' && path === '/webhooks') return { status: 200, body: [...this.webhooks.values()] };
+    if (webhook && method === 'PUT') {
+      const row = this.webhooks.get(decodeURIComponent(webhook[1]));
+      if (!row) return notFound('Webhook endpoint not found');
+      if (typeof input.active !== 'boolean') {
+        return { status: 400, body: { statusCode: 400, message: ['active must be a boolean value'] } };
+      }
+      row.active = input.active;
+      row.last_update = new Date().toISOString();
+      return { status: 200, body: row };
+    }
+    if (webhook && method === 'DELETE') {
+      const id = decodeURIComponent(webhook[1]);
+      const row = this.webhooks.get(id);
+      if (!row) return notFound('Webhook endpoint not found');
+      this.webhooks.delete(id);
+      return { status: 200, body: row };
+    }
+    if (method === 'GET' && path === '/connections') return { status: 200, body: this.connections };
+    const linkedUser = /^\/linked_users\/([^/]+)$/.exec(path);
+    if (linkedUser && method === 'GET') {
+      const row = this.linkedUsers.get(decodeURIComponent(linkedUser[1]));
+      return row ? { status: 200, body: row } : notFound('Linked user not found');
+    }
+    return notFound();
+  }
+}
