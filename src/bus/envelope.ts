@@ -1,0 +1,67 @@
+/** The version of the envelope below; bumped only for a change a consumer must know about. */
+export const ENVELOPE_VERSION = 1;
+
+/** `source` of events this service emits, unless the caller names another. */
+export const DEFAULT_EVENT_SOURCE = 'panora-webhooks';
+
+/**
+ * What every message on the exchange carries as its JSON body. `id` is also the AMQP
+ * `message_id`: consumers dedupe on it.
+ */
+export interface EventEnvelope<T = unknown> {
+  version: typeof ENVELOPE_VERSION;
+  /** The outbox row id (a UUID): the same on every re-delivery of this event. */
+  id: string;
+  /** The event name, also the routing key (e.g. `crm.contact.upserted`). */
+  type: string;
+  source: string;
+  /** The entity the event is about (`connection:<id>`); events of one key arrive in commit order. */
+  key: string;
+  /** When the state change happened (ISO 8601). */
+  occurredAt: string;
+  data: T;
+}
+
+/** An outbox row as the relay reads it. */
+export interface OutboxRow {
+  id: string;
+  type: string;
+  entityKey: string;
+  source: string;
+  payload: unknown;
+  occurredAt: Date;
+}
+
+export function buildEnvelope(row: OutboxRow): EventEnvelope {
+  return {
+    version: ENVELOPE_VERSION,
+    id: row.id,
+    type: row.type,
+    source: row.source,
+    key: row.entityKey,
+    occurredAt: row.occurredAt.toISOString(),
+    data: row.payload,
+  };
+}
+
+// Topic exchanges match on dot-separated words; `*` and `#` are wildcards for bindings, so they
+// never appear in a name we publish under.
+const EVENT_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+const MAX_ROUTING_KEY_BYTES = 255;
+const MAX_KEY_LENGTH = 500;
+
+/** Throws when `type` cannot be a routing key (empty, a wildcard, over 255 bytes). */
+export function assertEventType(type: string): void {
+  if (!EVENT_TYPE.test(type) || Buffer.byteLength(type) > MAX_ROUTING_KEY_BYTES) {
+    throw new Error(
+      `Invalid event type ${JSON.stringify(type).slice(0, 80)}: expected dot-separated words of letters, digits, _ or - (at most 255 bytes)`,
+    );
+  }
+}
+
+/** Throws when `key` is empty or unreasonably long. */
+export function assertEntityKey(key: string): void {
+  if (typeof key !== 'string' || key.trim().length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new Error(`Invalid entity key: expected a non-empty string of at most ${MAX_KEY_LENGTH} characters`);
+  }
+}
