@@ -1,0 +1,56 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { Env } from '../config/env.schema';
+import { PanoraApiError, PanoraClient } from '../registration/panora.client';
+import { OnPanoraEvent, PanoraWebhookEvent } from '../webhooks/panora-event';
+import type { PanoraConnection } from '../webhooks/panora-payloads';
+import { ConnectionsService } from './connections.service';
+
+/**
+ * Catches `connection.created`: stores the connection (token sealed) and, as a separate listener
+ * so that a Panora API hiccup never holds up the token, resolves the app's own user id.
+ */
+@Injectable()
+export class ConnectionsListener {
+  private readonly logger = new Logger(ConnectionsListener.name);
+  private readonly canResolve: boolean;
+
+  constructor(
+    private readonly connections: ConnectionsService,
+    private readonly panora: PanoraClient,
+    config: ConfigService<Env, true>,
+  ) {
+    this.canResolve = config.get('PANORA_API_KEY', { infer: true }) !== undefined;
+  }
+
+  @OnPanoraEvent('connection.created', 'connections.store')
+  async store(event: PanoraWebhookEvent<PanoraConnection>): Promise<void> {
+    await this.connections.upsert(event.data, { source: 'webhook', eventId: event.meta.inboxId });
+  }
+
+  /** `id_linked_user` → `GET /linked_users/:id` → `linked_user_origin_id`. Retried on failure. */
+  @OnPanoraEvent('connection.created', 'connections.resolve-linked-user')
+  async resolveLinkedUser(event: PanoraWebhookEvent<PanoraConnection>): Promise<void> {
+    const { id_connection: idConnection, id_linked_user: idLinkedUser } = event.data;
+    if (!idLinkedUser || !this.canResolve) return; // without PANORA_API_KEY there is no one to ask
+    let linkedUser;
+    try {
+      linkedUser = await this.panora.getLinkedUser(idLinkedUser);
+    } catch (error) {
+      // A linked user Panora does not know will not appear by retrying; anything else might.
+      if (error instanceof PanoraApiError && error.status === 404) {
+        this.logger.warn({ idConnection, idLinkedUser }, 'Panora has no such linked user: the origin id stays unknown');
+        return;
+      }
+      throw error;
+    }
+    const originId = linkedUser.linked_user_origin_id;
+    if (!originId) {
+      this.logger.warn({ idConnection, idLinkedUser }, 'Panora knows no origin id for this linked user');
+      return;
+    }
+    if (!(await this.connections.setOriginId(idConnection, originId))) {
+      throw new Error('the connection is not stored yet; retrying');
+    }
+  }
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BusModule } from '../bus/bus.module';
+import { RegistrationModule } from '../registration/registration.module';
+import { Connection } from './connection.entity';
+import { ConnectionsController } from './connections.controller';
+import { ConnectionsListener } from './connections.listener';
+import { ConnectionsReconciler } from './connections.reconciler';
+import { ConnectionsService } from './connections.service';
+
+/** Catches connection tokens from `connection.created` and ties them to the app's end-users. */
+@Module({
+  imports: [TypeOrmModule.forFeature([Connection]), RegistrationModule, BusModule],
+  controllers: [ConnectionsController],
+  providers: [ConnectionsService, ConnectionsListener, ConnectionsReconciler],
+  exports: [ConnectionsService],
+})
+export class ConnectionsModule {}

@@ -1,0 +1,280 @@
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { OutboxService } from '../bus/outbox.service';
+import { AppException } from '../common/http-exception.filter';
+import { SecretBox } from '../secrets/secret-box';
+import type { PanoraConnection } from '../webhooks/panora-payloads';
+import { Connection } from './connection.entity';
+
+export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
+
+export const CONNECTION_CREATED = 'connections.connection.created';
+export const CONNECTION_UPDATED = 'connections.connection.updated';
+
+export interface ConnectionView {
+  idConnection: string;
+  providerSlug: string | null;
+  vertical: string | null;
+  status: string | null;
+  accountUrl: string | null;
+  idProject: string | null;
+  idLinkedUser: string | null;
+  linkedUserOriginId: string | null;
+  hasToken: boolean;
+  tokenHint: string | null;
+  panoraCreatedAt: Date | null;
+  source: 'webhook' | 'reconciliation';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ConnectionFilter {
+  linkedUserId?: string;
+  originId?: string;
+  provider?: string;
+  vertical?: string;
+  limit?: number;
+}
+
+/** The columns a Panora connection maps to (the token apart). */
+interface Facts {
+  provider_slug: string | null;
+  vertical: string | null;
+  status: string | null;
+  account_url: string | null;
+  id_project: string | null;
+  id_linked_user: string | null;
+  panora_created_at: Date | null;
+}
+
+const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+const date = (value: unknown): Date | null => {
+  if (typeof value !== 'string' && typeof value !== 'number') return null;
+  const parsed = new Date(value);
+  return Number.isNaN(parsed.getTime()) ? null : parsed;
+};
+
+/**
+ * Keeps the connections of the app's end-users: the connection token sealed at rest, Panora's
+ * OAuth blobs never stored. Every change and its bus event commit together (outbox).
+ */
+@Injectable()
+export class ConnectionsService {
+  private readonly logger = new Logger(ConnectionsService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly secretBox: SecretBox,
+    private readonly outbox: OutboxService,
+  ) {}
+
+  /**
+   * Creates or updates a connection from Panora's Connection object. Panora sends
+   * `connection.created` again when a user re-authorises (same id, maybe a new token), and
+   * reconciliation brings in what was missed: a field missing from `connection` keeps its value.
+   */
+  async upsert(
+    connection: PanoraConnection,
+    origin: { source: 'webhook' | 'reconciliation'; eventId?: string },
+  ): Promise<UpsertOutcome> {
+    const id = connection.id_connection;
+    if (typeof id !== 'string' || id === '') throw new Error('connection.created without an id_connection');
+    const token = str(connection.connection_token);
+    const facts: Facts = {
+      provider_slug: str(connection.provider_slug),
+      vertical: str(connection.vertical),
+      status: str(connection.status),
+      account_url: str(connection.account_url),
+      id_project: str(connection.id_project),
+      id_linked_user: str(connection.id_linked_user),
+      panora_created_at: date(connection.created_at),
+    };
+
+    return this.dataSource.transaction(async (manager) => {
+      const inserted: unknown[] = await manager.query(
+        `INSERT INTO connections (id_connection, provider_slug, vertical, status, account_url, id_project, id_linked_user,
+                                  panora_created_at, sealed_connection_token, token_hint, source, last_event_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (id_connection) DO NOTHING RETURNING id_connection`,
+        [
+          id,
+          facts.provider_slug,
+          facts.vertical,
+          facts.status,
+          facts.account_url,
+          facts.id_project,
+          facts.id_linked_user,
+          facts.panora_created_at,
+          token ? this.secretBox.seal(token) : null,
+          token ? token.slice(-4) : null,
+          origin.source,
+          origin.eventId ?? null,
+        ],
+      );
+      if (inserted.length === 1) {
+        await this.publish(manager, id, CONNECTION_CREATED, origin.source);
+        return 'created';
+      }
+
+      const [current] = await manager.query<(Facts & { sealed_connection_token: string | null })[]>(
+        `SELECT provider_slug, vertical, status, account_url, id_project, id_linked_user, panora_created_at, sealed_connection_token
+           FROM connections WHERE id_connection = $1 FOR UPDATE`,
+        [id],
+      );
+      const merged: Facts = { ...current };
+      const changed: string[] = [];
+      for (const key of Object.keys(facts) as (keyof Facts)[]) {
+        const next = facts[key];
+        if (next === null) continue;
+        const before = current[key];
+        const same =
+          next instanceof Date ? before instanceof Date && before.getTime() === next.getTime() : before === next;
+        if (!same) {
+          (merged as unknown as Record<string, unknown>)[key] = next;
+          changed.push(key);
+        }
+      }
+      const tokenChanged =
+        token !== null &&
+        (current.sealed_connection_token === null || this.secretBox.open(current.sealed_connection_token) !== token);
+      if (tokenChanged) changed.push('connection_token');
+      if (changed.length === 0) return 'unchanged';
+
+      await manager.query(
+        `UPDATE connections SET provider_slug = $2, vertical = $3, status = $4, account_url = $5, id_project = $6,
+                id_linked_user = $7, panora_created_at = $8,
+                sealed_connection_token = COALESCE($9, sealed_connection_token), token_hint = COALESCE($10, token_hint),
+                last_event_id = COALESCE($11, last_event_id), updated_at = now()
+          WHERE id_connection = $1`,
+        [
+          id,
+          merged.provider_slug,
+          merged.vertical,
+          merged.status,
+          merged.account_url,
+          merged.id_project,
+          merged.id_linked_user,
+          merged.panora_created_at,
+          tokenChanged ? this.secretBox.seal(token) : null,
+          tokenChanged ? token.slice(-4) : null,
+          origin.eventId ?? null,
+        ],
+      );
+      await this.publish(manager, id, CONNECTION_UPDATED, origin.source, changed);
+      return 'updated';
+    });
+  }
+
+  /**
+   * Records the app's own user id for a connection. Answers false when the connection is not
+   * stored yet (its `connection.created` listener has not committed).
+   */
+  async setOriginId(idConnection: string, originId: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const [rows]: [unknown[], number] = await manager.query(
+        `UPDATE connections SET linked_user_origin_id = $2, updated_at = now()
+          WHERE id_connection = $1 AND linked_user_origin_id IS DISTINCT FROM $2 RETURNING id_connection`,
+        [idConnection, originId],
+      );
+      if (rows.length === 1) {
+        await this.publish(manager, idConnection, CONNECTION_UPDATED, 'webhook', ['linked_user_origin_id']);
+        return true;
+      }
+      const exists: unknown[] = await manager.query('SELECT 1 FROM connections WHERE id_connection = $1', [
+        idConnection,
+      ]);
+      return exists.length === 1;
+    });
+  }
+
+  async list(filter: ConnectionFilter): Promise<ConnectionView[]> {
+    const qb = this.dataSource
+      .getRepository(Connection)
+      .createQueryBuilder('c')
+      .orderBy('c.created_at', 'DESC')
+      .take(filter.limit ?? 100);
+    if (filter.linkedUserId) qb.andWhere('c.id_linked_user = :linkedUserId', { linkedUserId: filter.linkedUserId });
+    if (filter.originId) qb.andWhere('c.linked_user_origin_id = :originId', { originId: filter.originId });
+    if (filter.provider) qb.andWhere('c.provider_slug = :provider', { provider: filter.provider });
+    if (filter.vertical) qb.andWhere('c.vertical = :vertical', { vertical: filter.vertical });
+    return (await qb.getMany()).map(view);
+  }
+
+  async get(idConnection: string): Promise<ConnectionView> {
+    return view(await this.find(idConnection));
+  }
+
+  /** The token itself, for a sibling service about to call Panora's unified API for this user. */
+  async token(idConnection: string): Promise<{ idConnection: string; connectionToken: string }> {
+    const connection = await this.find(idConnection, true);
+    if (!connection.sealedConnectionToken) {
+      throw new AppException(HttpStatus.NOT_FOUND, `Connection ${idConnection} has no connection token`, 'NO_TOKEN');
+    }
+    return { idConnection, connectionToken: this.secretBox.open(connection.sealedConnectionToken) };
+  }
+
+  /** Connections whose app user id is not known yet (for reconciliation to resolve). */
+  async unresolved(limit = 100): Promise<{ idConnection: string; idLinkedUser: string }[]> {
+    const rows = await this.dataSource.query<{ id_connection: string; id_linked_user: string }[]>(
+      `SELECT id_connection, id_linked_user FROM connections
+        WHERE linked_user_origin_id IS NULL AND id_linked_user IS NOT NULL ORDER BY created_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({ idConnection: r.id_connection, idLinkedUser: r.id_linked_user }));
+  }
+
+  private async find(idConnection: string, withToken = false): Promise<Connection> {
+    const qb = this.dataSource
+      .getRepository(Connection)
+      .createQueryBuilder('c')
+      .where('c.id_connection = :id', { id: idConnection });
+    if (withToken) qb.addSelect('c.sealedConnectionToken');
+    const connection = idConnection.length <= 255 ? await qb.getOne() : null;
+    if (!connection)
+      throw new AppException(
+        HttpStatus.NOT_FOUND,
+        `No connection with id ${idConnection.slice(0, 64)}`,
+        'CONNECTION_NOT_FOUND',
+      );
+    return connection;
+  }
+
+  private async publish(
+    manager: EntityManager,
+    id: string,
+    type: string,
+    source: string,
+    changed?: string[],
+  ): Promise<void> {
+    const connection = await manager.getRepository(Connection).findOneByOrFail({ idConnection: id });
+    await this.outbox.enqueue(manager, {
+      type,
+      key: `connection:${id}`,
+      data: { ...view(connection), reconciled: source === 'reconciliation', ...(changed ? { changed } : {}) },
+    });
+    this.logger.log(
+      { idConnection: id, event: type, source },
+      `Connection ${type === CONNECTION_CREATED ? 'created' : 'updated'}`,
+    );
+  }
+}
+
+function view(c: Connection): ConnectionView {
+  return {
+    idConnection: c.idConnection,
+    providerSlug: c.providerSlug,
+    vertical: c.vertical,
+    status: c.status,
+    accountUrl: c.accountUrl,
+    idProject: c.idProject,
+    idLinkedUser: c.idLinkedUser,
+    linkedUserOriginId: c.linkedUserOriginId,
+    hasToken: c.tokenHint !== null,
+    tokenHint: c.tokenHint,
+    panoraCreatedAt: c.panoraCreatedAt,
+    source: c.source,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}
