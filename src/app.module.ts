@@ -5,7 +5,15 @@ import { LoggerModule } from 'nestjs-pino';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { loggerParams } from './common/logging';
 import type { Env } from './config/env.schema';
+import { ConnectionsModule } from './connections/connections.module';
+import { CrmModule } from './crm/crm.module';
+import { DatabaseToolsModule } from './database/database-tools.module';
 import { DatabaseModule } from './database/database.module';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { RegistrationModule } from './registration/registration.module';
+import { SecretsModule } from './secrets/secrets.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
+import { BusModule } from './bus/bus.module';
 import { HealthModule } from './health/health.module';
 
 export interface AppModuleOptions {
@@ -24,7 +32,15 @@ export class AppModule {
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, skipProcessEnv: true, load: [() => env] }),
         LoggerModule.forRoot(loggerParams(env)),
         DatabaseModule.forRoot(databaseUrl),
+        DatabaseToolsModule,
+        EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
+        SecretsModule,
         HealthModule,
+        RegistrationModule,
+        WebhooksModule,
+        BusModule,
+        ConnectionsModule,
+        CrmModule,
       ],
       providers: [
         {

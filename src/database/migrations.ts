@@ -1,8 +1,17 @@
 import type { MixedList } from 'typeorm';
+import { WebhookInboxAndEndpoints1795400000000 } from '../../migrations/1795400000000-WebhookInboxAndEndpoints';
+import { OutboxMessages1795400000100 } from '../../migrations/1795400000100-OutboxMessages';
+import { Connections1795400000200 } from '../../migrations/1795400000200-Connections';
+import { CrmProjections1795400000300 } from '../../migrations/1795400000300-CrmProjections';
 
 /**
  * Every migration, in order. A new file in `migrations/` (from `npm run migration:generate`) is
- * added here as well: an explicit list runs the same under ts-jest, ts-node and the compiled build.
+ * added here as well: an explicit list runs the same under ts-jest and the compiled build.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const MIGRATIONS: MixedList<Function> = [];
+export const MIGRATIONS: MixedList<Function> = [
+  WebhookInboxAndEndpoints1795400000000,
+  OutboxMessages1795400000100,
+  Connections1795400000200,
+  CrmProjections1795400000300,
+];

@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { OutboxService } from '../bus/outbox.service';
+import type { CrmKind, CrmProjectionInput } from './crm-mapping';
+import { CRM_OBJECT_COLUMNS, crmOutboxMessage, type CrmObjectRow } from './crm-object';
+
+export interface UpsertResult {
+  /** Objects in the input after dropping duplicate ids. */
+  received: number;
+  /** Rows inserted or changed (one `crm.<kind>.upserted` event each). */
+  changed: number;
+}
+
+/*
+ * One statement for one object or a batch of thousands. Per id, the newest `modifiedAt` of the
+ * batch wins (ON CONFLICT cannot touch a row twice); rows are locked in id order so two batches
+ * never deadlock. The WHERE of the update is the staleness rule:
+ * - nothing changes when the object equals the stored one (duplicates, replays, re-syncs);
+ * - an older `modified_at` than the stored one changes nothing (events arrive out of order), nor
+ *   does a missing one when a dated version is stored;
+ * - at an equal `modified_at`, a raw row (`*.pulled`) does not replace a unified object;
+ * - a deleted row comes back only with a strictly newer `modified_at`.
+ * Raw rows lack some key columns (a contact's emails live in another table): those keep their
+ * stored values. RETURNING lists exactly the rows that changed.
+ */
+const UPSERT_SQL = `
+  WITH input AS (
+    SELECT DISTINCT ON (o->>'id')
+           o->>'id' AS panora_id, o->>'remoteId' AS remote_id, o->>'connectionId' AS connection_id,
+           o->>'name' AS name, o->>'email' AS email, o->>'domain' AS domain,
+           (o->>'modifiedAt')::timestamptz AS modified_at, o->>'shape' AS shape, o->'data' AS data
+      FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(o, n)
+     ORDER BY o->>'id', (o->>'modifiedAt')::timestamptz DESC NULLS LAST, n DESC
+  )
+  INSERT INTO crm_objects AS c
+         (kind, panora_id, remote_id, connection_id, name, email, domain, modified_at, shape, data,
+          first_event_id, last_event_id)
+  SELECT $1, panora_id, remote_id, connection_id, name, email, domain, modified_at, shape, data, $3::bigint, $3::bigint
+    FROM input
+   ORDER BY panora_id
+  ON CONFLICT (kind, panora_id) DO UPDATE SET
+         remote_id = COALESCE(EXCLUDED.remote_id, c.remote_id),
+         connection_id = COALESCE(EXCLUDED.connection_id, c.connection_id),
+         name = CASE WHEN EXCLUDED.shape = 'raw' THEN COALESCE(EXCLUDED.name, c.name) ELSE EXCLUDED.name END,
+         email = CASE WHEN EXCLUDED.shape = 'raw' THEN COALESCE(EXCLUDED.email, c.email) ELSE EXCLUDED.email END,
+         domain = CASE WHEN EXCLUDED.shape = 'raw' THEN COALESCE(EXCLUDED.domain, c.domain) ELSE EXCLUDED.domain END,
+         modified_at = EXCLUDED.modified_at,
+         shape = EXCLUDED.shape,
+         data = EXCLUDED.data,
+         last_event_id = EXCLUDED.last_event_id,
+         updated_at = now(),
+         deleted_at = NULL
+   WHERE c.data IS DISTINCT FROM EXCLUDED.data
+     AND CASE
+           WHEN c.deleted_at IS NOT NULL THEN EXCLUDED.modified_at > c.modified_at
+           WHEN c.modified_at IS NULL THEN true
+           WHEN EXCLUDED.modified_at > c.modified_at THEN true
+           WHEN EXCLUDED.modified_at = c.modified_at THEN EXCLUDED.shape = 'unified' OR c.shape = 'raw'
+           ELSE false
+         END
+  RETURNING ${CRM_OBJECT_COLUMNS}`;
+
+/*
+ * Marks an object deleted (or stores a tombstone for one never seen, so a late `.created` does
+ * not bring it back). The row and its data stay; an object already deleted changes nothing.
+ */
+const DELETE_SQL = `
+  INSERT INTO crm_objects AS c
+         (kind, panora_id, remote_id, connection_id, name, email, domain, modified_at, shape, data,
+          first_event_id, last_event_id, deleted_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9, $10::jsonb, $11::bigint, $11::bigint, now())
+  ON CONFLICT (kind, panora_id) DO UPDATE SET
+         deleted_at = now(),
+         modified_at = GREATEST(c.modified_at, EXCLUDED.modified_at),
+         last_event_id = EXCLUDED.last_event_id,
+         updated_at = now()
+   WHERE c.deleted_at IS NULL
+  RETURNING ${CRM_OBJECT_COLUMNS}`;
+
+/**
+ * Writes the CRM projections and, in the same transaction, the `crm.<kind>.upserted` /
+ * `crm.<kind>.deleted` events for exactly the rows that changed.
+ */
+@Injectable()
+export class CrmProjectionService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbox: OutboxService,
+  ) {}
+
+  /**
+   * Inserts or updates the objects (all of one kind) in one transaction. Idempotent: the same
+   * input again changes nothing and emits nothing.
+   * @param eventId the inbox id of the event that carried them
+   */
+  async upsert(kind: CrmKind, objects: readonly CrmProjectionInput[], eventId: string): Promise<UpsertResult> {
+    const received = new Set(objects.map((o) => o.id)).size;
+    if (objects.length === 0) return { received, changed: 0 };
+    return this.dataSource.transaction(async (manager) => {
+      const rows: CrmObjectRow[] = await manager.query(UPSERT_SQL, [kind, JSON.stringify(objects), eventId]);
+      await this.outbox.enqueue(
+        manager,
+        rows.map((row) => crmOutboxMessage('upserted', row)),
+      );
+      return { received, changed: rows.length };
+    });
+  }
+
+  /** Marks the object deleted; true when it was not deleted already (and the event was emitted). */
+  async markDeleted(kind: CrmKind, object: CrmProjectionInput, eventId: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows: CrmObjectRow[] = await manager.query(DELETE_SQL, [
+        kind,
+        object.id,
+        object.remoteId,
+        object.connectionId,
+        object.name,
+        object.email,
+        object.domain,
+        object.modifiedAt,
+        object.shape,
+        JSON.stringify(object.data),
+        eventId,
+      ]);
+      await this.outbox.enqueue(
+        manager,
+        rows.map((row) => crmOutboxMessage('deleted', row)),
+      );
+      return rows.length > 0;
+    });
+  }
+}

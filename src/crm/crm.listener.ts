@@ -1,0 +1,58 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { OnPanoraEvent, type PanoraWebhookEvent } from '../webhooks/panora-event';
+import { CRM_OBJECTS } from '../webhooks/panora-event-types';
+import type { PanoraCrmObject, PanoraPulledRows } from '../webhooks/panora-payloads';
+import { CrmPayloadError, isCrmKind, mapRawRow, mapUnifiedObject, type CrmKind } from './crm-mapping';
+import { CrmProjectionService } from './crm-projection.service';
+
+/** Unified objects: `.created` (and its `.push` alias, normalised by the dispatcher) and `.updated`. */
+const UPSERT_TYPES = CRM_OBJECTS.flatMap((kind) => [`crm.${kind}.created` as const, `crm.${kind}.updated` as const]);
+const PULLED_TYPES = CRM_OBJECTS.map((kind) => `crm.${kind}.pulled` as const);
+const DELETED_TYPES = CRM_OBJECTS.map((kind) => `crm.${kind}.deleted` as const);
+
+/**
+ * Keeps the CRM projections (`crm_objects`) up to date from Panora's `crm.*` events. A payload
+ * that cannot be stored at all throws, so the event is recorded as failed (and visible in
+ * `/admin/events`) rather than dropped. Payloads are never logged.
+ */
+@Injectable()
+export class CrmListener {
+  private readonly logger = new Logger(CrmListener.name);
+
+  constructor(private readonly projections: CrmProjectionService) {}
+
+  @OnPanoraEvent(UPSERT_TYPES, 'crm.projection')
+  async onObject(event: PanoraWebhookEvent<PanoraCrmObject>): Promise<void> {
+    const kind = kindOf(event.type);
+    const object = mapUnifiedObject(kind, event.data);
+    await this.projections.upsert(kind, [object], event.meta.inboxId);
+  }
+
+  @OnPanoraEvent(PULLED_TYPES, 'crm.projection.pulled')
+  async onPulled(event: PanoraWebhookEvent<PanoraPulledRows>): Promise<void> {
+    const kind = kindOf(event.type);
+    const rows: unknown = event.data;
+    if (!Array.isArray(rows)) {
+      throw new CrmPayloadError(`${event.type} payload is not an array of rows`);
+    }
+    const objects = rows.map((row) => mapRawRow(kind, row)).filter((o) => o !== null);
+    const { received, changed } = await this.projections.upsert(kind, objects, event.meta.inboxId);
+    const skipped = rows.length - objects.length;
+    const context = { eventId: event.meta.inboxId, type: event.type, rows: rows.length, received, changed, skipped };
+    if (skipped > 0) this.logger.warn(context, `${event.type}: ${skipped} row(s) without a usable id skipped`);
+    else this.logger.log(context, `${event.type}: ${changed} of ${received} object(s) changed`);
+  }
+
+  @OnPanoraEvent(DELETED_TYPES, 'crm.projection.deleted')
+  async onDeleted(event: PanoraWebhookEvent<PanoraCrmObject>): Promise<void> {
+    const kind = kindOf(event.type);
+    await this.projections.markDeleted(kind, mapUnifiedObject(kind, event.data), event.meta.inboxId);
+  }
+}
+
+/** `crm.<kind>.<lifecycle>` → kind (the dispatcher only emits names we subscribed to). */
+function kindOf(type: string): CrmKind {
+  const kind = type.split('.')[1];
+  if (!isCrmKind(kind)) throw new Error(`Not a CRM event type: ${type.slice(0, 80)}`);
+  return kind;
+}

@@ -1,0 +1,458 @@
+import { randomUUID } from 'node:crypto';
+import { startTestApp, TestApp } from './support/app';
+import { createTestDatabase, TestDatabase } from './support/database';
+import { delivery, insertEndpoint, post, waitFor } from './support/panora';
+
+jest.setTimeout(60_000);
+
+const ADMIN_KEY = 'crm-admin-key-0123456789';
+
+/** A unified contact as Panora's `crm.contact.created` carries it. */
+function unifiedContact(overrides: Record<string, unknown> = {}) {
+  return {
+    id: randomUUID(),
+    first_name: 'Ada',
+    last_name: 'Lovelace',
+    email_addresses: [{ email_address: 'ada@analytical.example', email_address_type: 'PRIMARY' }],
+    phone_numbers: [{ phone_number: '+441234567890', phone_type: 'MOBILE' }],
+    addresses: [],
+    user_id: null,
+    field_mappings: {},
+    remote_id: `hs-${randomUUID().slice(0, 8)}`,
+    created_at: '2026-11-01T08:00:00.000Z',
+    modified_at: '2026-11-01T08:00:00.000Z',
+    ...overrides,
+  };
+}
+
+/** A raw `crm_contacts` row of Panora's database, as `crm.contact.pulled` carries it. */
+function rawContact(overrides: Record<string, unknown> = {}) {
+  return {
+    id_crm_contact: randomUUID(),
+    first_name: 'Grace',
+    last_name: 'Hopper',
+    created_at: '2026-11-01T08:00:00.000Z',
+    modified_at: '2026-11-02T08:00:00.000Z',
+    remote_platform: 'hubspot',
+    remote_id: `hs-${randomUUID().slice(0, 8)}`,
+    id_crm_user: randomUUID(),
+    id_connection: randomUUID(),
+    ...overrides,
+  };
+}
+
+describe('CRM projections (crm.* events → crm_objects, outbox, /admin/crm)', () => {
+  let db: TestDatabase;
+  let service: TestApp;
+  let endpoint: { id: string; secret: string };
+  let url: string;
+
+  /** Sends a signed delivery and waits until the dispatcher has finished with it. */
+  const deliver = async (type: string, payload: unknown, idEvent = randomUUID()) => {
+    const d = delivery({ secret: endpoint.secret, type, payload, idEvent });
+    const res = await post(url, d);
+    expect(res.status).toBe(200);
+    const event = await waitFor(
+      async () => {
+        const [row] = await db.query<{ id: string; status: string; normalized_type: string }>(
+          'SELECT id::text AS id, status, normalized_type FROM webhook_events WHERE endpoint_id = $1 AND id_event = $2',
+          [endpoint.id, idEvent],
+        );
+        return row && ['processed', 'failed', 'dead'].includes(row.status) && row;
+      },
+      30_000,
+      `event ${type} processed`,
+    );
+    return { ...event, idEvent };
+  };
+  const object = async (kind: string, id: string) =>
+    (await db.query<any>('SELECT * FROM crm_objects WHERE kind = $1 AND panora_id = $2', [kind, id]))[0];
+  const messages = async (key: string) =>
+    db.query<any>('SELECT type, entity_key, payload FROM outbox_messages WHERE entity_key = $1 ORDER BY seq', [key]);
+  const admin = async (path: string, key: string | null = ADMIN_KEY) => {
+    const res = await fetch(`${service.baseUrl}${path}`, {
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+    });
+    return { status: res.status, json: (await res.json()) as any };
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    service = await startTestApp({
+      databaseUrl: db.url,
+      env: {
+        ADMIN_API_KEYS: ADMIN_KEY,
+        WEBHOOK_RETRY_BASE_MS: '20',
+        WEBHOOK_RETRY_MAX_MS: '100',
+        WEBHOOK_MAX_ATTEMPTS: '2',
+        DISPATCH_POLL_MS: '100',
+      },
+    });
+    endpoint = await insertEndpoint(db);
+    url = `${service.baseUrl}/webhooks/panora/${endpoint.id}`;
+  });
+
+  afterAll(async () => {
+    await service?.close();
+    await db?.drop();
+  });
+
+  describe('unified objects (.created, .push, .updated)', () => {
+    it('should project a crm.contact.created and emit one crm.contact.upserted with the projection', async () => {
+      const contact = unifiedContact();
+      const event = await deliver('crm.contact.created', contact);
+      expect(event.status).toBe('processed');
+
+      const row = await object('contact', contact.id);
+      expect(row).toMatchObject({
+        remote_id: contact.remote_id,
+        name: 'Ada Lovelace',
+        email: 'ada@analytical.example',
+        domain: null,
+        shape: 'unified',
+        data: contact,
+        first_event_id: event.id,
+        last_event_id: event.id,
+        deleted_at: null,
+      });
+      expect(row.modified_at.toISOString()).toBe(contact.modified_at);
+
+      const sent = await messages(`crm.contact:${contact.id}`);
+      expect(sent).toHaveLength(1);
+      expect(sent[0].type).toBe('crm.contact.upserted');
+      expect(sent[0].payload).toMatchObject({
+        kind: 'contact',
+        id: contact.id,
+        remoteId: contact.remote_id,
+        name: 'Ada Lovelace',
+        email: 'ada@analytical.example',
+        modifiedAt: contact.modified_at,
+        shape: 'unified',
+        data: contact,
+        deletedAt: null,
+      });
+    });
+
+    it('should ignore an older modified_at arriving after a newer one: no change, no second event', async () => {
+      const id = randomUUID();
+      const newer = unifiedContact({ id, first_name: 'New', modified_at: '2026-11-10T12:00:00.000Z' });
+      const older = unifiedContact({ id, first_name: 'Old', modified_at: '2026-11-10T11:59:59.999Z' });
+
+      const first = await deliver('crm.contact.created', newer);
+      const before = await object('contact', id);
+      const late = await deliver('crm.contact.updated', older);
+      expect(late.status).toBe('processed');
+
+      const after = await object('contact', id);
+      expect(after).toEqual(before);
+      expect(after).toMatchObject({ name: 'New Lovelace', last_event_id: first.id });
+      expect(after.data.first_name).toBe('New');
+      const sent = await messages(`crm.contact:${id}`);
+      expect(sent.map((m) => m.type)).toEqual(['crm.contact.upserted']);
+      expect(sent[0].payload.data.first_name).toBe('New');
+    });
+
+    it('should apply a crm.contact.updated with a newer modified_at and emit a second event', async () => {
+      const contact = unifiedContact();
+      await deliver('crm.contact.created', contact);
+      const updated = {
+        ...contact,
+        email_addresses: [{ email_address: 'countess@lovelace.example', email_address_type: 'PRIMARY' }],
+        modified_at: '2026-11-03T09:30:00.000Z',
+      };
+      const event = await deliver('crm.contact.updated', updated);
+
+      expect(await object('contact', contact.id)).toMatchObject({
+        email: 'countess@lovelace.example',
+        data: updated,
+        last_event_id: event.id,
+      });
+      const sent = await messages(`crm.contact:${contact.id}`);
+      expect(sent.map((m) => m.payload.email)).toEqual(['ada@analytical.example', 'countess@lovelace.example']);
+    });
+
+    it('should handle the same contact twice (same delivery, then a new id_event) with one outbox message', async () => {
+      const contact = unifiedContact();
+      const idEvent = randomUUID();
+      const first = await deliver('crm.contact.created', contact, idEvent);
+      const again = await post(
+        url,
+        delivery({ secret: endpoint.secret, type: 'crm.contact.created', payload: contact, idEvent }),
+      );
+      expect(again.json).toEqual({ received: true, duplicate: true });
+      const resent = await deliver('crm.contact.created', contact);
+      expect(resent.status).toBe('processed');
+
+      expect(await messages(`crm.contact:${contact.id}`)).toHaveLength(1);
+      expect((await object('contact', contact.id)).last_event_id).toBe(first.id);
+    });
+
+    it('should land crm.company.push in the company projection, with its domain', async () => {
+      const company = {
+        id: randomUUID(),
+        name: 'Acme Corp',
+        industry: 'Manufacturing',
+        number_of_employees: 250,
+        user_id: null,
+        field_mappings: {},
+        email_addresses: [{ email_address: 'hello@acme.example', email_address_type: 'WORK' }],
+        phone_numbers: [],
+        addresses: [],
+        remote_id: 'hs-co-1',
+        created_at: '2026-11-05T10:00:00.000Z',
+        modified_at: '2026-11-05T10:00:00.000Z',
+      };
+      const event = await deliver('crm.company.push', company);
+      expect(event).toMatchObject({ status: 'processed', normalized_type: 'crm.company.created' });
+
+      expect(await object('company', company.id)).toMatchObject({
+        name: 'Acme Corp',
+        email: 'hello@acme.example',
+        domain: 'acme.example',
+        remote_id: 'hs-co-1',
+        data: company,
+      });
+      expect(await object('contact', company.id)).toBeUndefined();
+      const sent = await messages(`crm.company:${company.id}`);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatchObject({
+        type: 'crm.company.upserted',
+        payload: { kind: 'company', id: company.id, name: 'Acme Corp', domain: 'acme.example' },
+      });
+    });
+
+    it('should record a failure, and store nothing, for an object without an id', async () => {
+      const event = await deliver('crm.deal.push', { name: 'Deal without id', amount: '1000' });
+      expect(['failed', 'dead']).toContain(event.status);
+      const [listener] = await db.query<any>(
+        'SELECT status, last_error FROM webhook_event_listeners WHERE event_id = $1 AND listener = $2',
+        [event.id, 'crm.projection'],
+      );
+      expect(['failed', 'dead']).toContain(listener.status);
+      expect(listener.last_error).toContain('no usable id');
+      expect((await db.query<any>(`SELECT count(*)::int AS n FROM crm_objects WHERE kind = 'deal'`))[0].n).toBe(0);
+    });
+  });
+
+  describe('*.pulled batches of raw rows', () => {
+    it('should upsert a batch of 3000 raw contact rows in one go, one event per row, and nothing on a re-sync', async () => {
+      const rows = Array.from({ length: 3000 }, (_, i) => rawContact({ first_name: `Person ${i}` }));
+      const ids = rows.map((r) => r.id_crm_contact);
+      const count = async (sql: string) => (await db.query<{ n: number }>(sql, [ids]))[0].n;
+      const countRows = () =>
+        count(`SELECT count(*)::int AS n FROM crm_objects WHERE kind = 'contact' AND panora_id = ANY($1)`);
+      const countMessages = () =>
+        count(
+          `SELECT count(*)::int AS n FROM outbox_messages
+            WHERE type = 'crm.contact.upserted' AND entity_key = ANY (SELECT 'crm.contact:' || unnest($1::text[]))`,
+        );
+
+      const event = await deliver('crm.contact.pulled', rows);
+      expect(event.status).toBe('processed');
+      expect(await countRows()).toBe(3000);
+      expect(await countMessages()).toBe(3000);
+      const sample = await object('contact', ids[1234]);
+      expect(sample).toMatchObject({
+        name: 'Person 1234 Hopper',
+        remote_id: rows[1234].remote_id,
+        connection_id: rows[1234].id_connection,
+        shape: 'raw',
+        data: rows[1234],
+        first_event_id: event.id,
+      });
+
+      // The next sync sends the same rows: nothing changes, nothing is emitted.
+      await deliver('crm.contact.pulled', rows);
+      expect(await countMessages()).toBe(3000);
+
+      // A later sync where 5 rows changed emits exactly 5 events.
+      const changed = rows.map((r, i) =>
+        i % 600 === 0 ? { ...r, last_name: 'Changed', modified_at: '2026-11-04T08:00:00.000Z' } : r,
+      );
+      const third = await deliver('crm.contact.pulled', changed);
+      expect(await countMessages()).toBe(3005);
+      expect(await object('contact', ids[600])).toMatchObject({ name: 'Person 600 Changed', last_event_id: third.id });
+      expect((await object('contact', ids[601])).last_event_id).toBe(event.id);
+    });
+
+    it('should keep unknown columns, tolerate missing ones, skip rows without an id and dedupe ids in a batch', async () => {
+      const id = randomUUID();
+      const odd = {
+        id_crm_contact: randomUUID(),
+        remote_id: 98765,
+        some_future_column: { nested: ['a', 1, null] },
+        amount_as_bigint: '9007199254740993',
+      };
+      const rows = [
+        rawContact({ id_crm_contact: id, first_name: 'Older', modified_at: '2026-11-02T08:00:00.000Z' }),
+        odd,
+        { first_name: 'No id at all' },
+        'not a row',
+        rawContact({ id_crm_contact: id, first_name: 'Newer', modified_at: '2026-11-02T09:00:00.000Z' }),
+      ];
+      const event = await deliver('crm.contact.pulled', rows);
+      expect(event.status).toBe('processed');
+
+      expect(await object('contact', odd.id_crm_contact)).toMatchObject({
+        remote_id: '98765',
+        name: null,
+        email: null,
+        modified_at: null,
+        shape: 'raw',
+        data: odd,
+      });
+      expect((await object('contact', id)).data.first_name).toBe('Newer');
+      expect(await messages(`crm.contact:${id}`)).toHaveLength(1);
+      expect(await messages(`crm.contact:${odd.id_crm_contact}`)).toHaveLength(1);
+    });
+
+    it('should not let a raw row replace a unified object of the same modified_at, and keep its email when newer', async () => {
+      const contact = unifiedContact({ modified_at: '2026-11-06T10:00:00.000Z' });
+      await deliver('crm.contact.created', contact);
+      const raw = rawContact({
+        id_crm_contact: contact.id,
+        first_name: 'Ada',
+        last_name: 'King',
+        remote_id: contact.remote_id,
+        modified_at: contact.modified_at,
+      });
+
+      await deliver('crm.contact.pulled', [raw]);
+      expect(await object('contact', contact.id)).toMatchObject({ shape: 'unified', name: 'Ada Lovelace' });
+
+      const newer = { ...raw, modified_at: '2026-11-07T10:00:00.000Z' };
+      await deliver('crm.contact.pulled', [newer]);
+      expect(await object('contact', contact.id)).toMatchObject({
+        shape: 'raw',
+        name: 'Ada King',
+        // Raw contact rows have no email column: the one the unified object gave is kept.
+        email: 'ada@analytical.example',
+        connection_id: raw.id_connection,
+        data: newer,
+      });
+      expect((await messages(`crm.contact:${contact.id}`)).map((m) => m.payload.shape)).toEqual(['unified', 'raw']);
+    });
+
+    it('should read stages and users by their own id columns', async () => {
+      const stage = { id_crm_deals_stage: randomUUID(), stage_name: 'Closed won', modified_at: '2026-11-01T00:00:00Z' };
+      const user = {
+        id_crm_user: randomUUID(),
+        name: 'Owner One',
+        email: 'owner@acme.example',
+        modified_at: '2026-11-01T00:00:00Z',
+      };
+      await deliver('crm.stage.pulled', [stage]);
+      await deliver('crm.user.pulled', [user]);
+      expect(await object('stage', stage.id_crm_deals_stage)).toMatchObject({ name: 'Closed won' });
+      expect(await object('user', user.id_crm_user)).toMatchObject({ name: 'Owner One', email: 'owner@acme.example' });
+      expect(await messages(`crm.stage:${stage.id_crm_deals_stage}`)).toMatchObject([{ type: 'crm.stage.upserted' }]);
+      expect(await messages(`crm.user:${user.id_crm_user}`)).toMatchObject([{ type: 'crm.user.upserted' }]);
+    });
+  });
+
+  describe('.deleted', () => {
+    it('should mark a contact deleted once, keep the row, emit crm.contact.deleted and not revive it with a stale event', async () => {
+      const contact = unifiedContact();
+      await deliver('crm.contact.created', contact);
+      const deletion = await deliver('crm.contact.deleted', { id: contact.id });
+      expect(deletion.status).toBe('processed');
+
+      const row = await object('contact', contact.id);
+      expect(row.deleted_at).toBeInstanceOf(Date);
+      expect(row).toMatchObject({ name: 'Ada Lovelace', data: contact, last_event_id: deletion.id });
+
+      await deliver('crm.contact.deleted', { id: contact.id });
+      await deliver('crm.contact.created', contact);
+      expect(await object('contact', contact.id)).toEqual(row);
+      const sent = await messages(`crm.contact:${contact.id}`);
+      expect(sent.map((m) => m.type)).toEqual(['crm.contact.upserted', 'crm.contact.deleted']);
+      expect(sent[1].payload).toMatchObject({ id: contact.id, deletedAt: row.deleted_at.toISOString() });
+    });
+
+    it('should keep a tombstone for an object deleted before it was seen', async () => {
+      const contact = unifiedContact();
+      await deliver('crm.contact.deleted', { id: contact.id });
+      await deliver('crm.contact.created', contact);
+      expect((await object('contact', contact.id)).deleted_at).toBeInstanceOf(Date);
+      expect((await messages(`crm.contact:${contact.id}`)).map((m) => m.type)).toEqual(['crm.contact.deleted']);
+    });
+  });
+
+  describe('read API', () => {
+    const deals = Array.from({ length: 5 }, (_, i) => ({
+      id_crm_deal: randomUUID(),
+      name: `Deal ${i}`,
+      amount: '1000',
+      modified_at: '2026-11-08T00:00:00.000Z',
+    }));
+
+    beforeAll(async () => {
+      await deliver('crm.deal.pulled', deals);
+    });
+
+    it('should refuse requests without the admin key', async () => {
+      expect((await admin('/admin/crm/deal', null)).status).toBe(401);
+      expect((await admin(`/admin/crm/deal/${deals[0].id_crm_deal}`, 'wrong-key')).status).toBe(401);
+    });
+
+    it('should answer 400 listing the kinds for an unknown kind', async () => {
+      for (const path of ['/admin/crm/ticket', '/admin/crm/ticket/some-id']) {
+        const res = await admin(path);
+        expect(res.status).toBe(400);
+        expect(JSON.stringify(res.json.message)).toContain(
+          'contact, company, deal, engagement, note, task, stage, user',
+        );
+      }
+    });
+
+    it('should answer 404 for an unknown id, and the projection for a known one', async () => {
+      const missing = await admin(`/admin/crm/deal/${randomUUID()}`);
+      expect(missing.status).toBe(404);
+      expect(missing.json.code).toBe('CRM_OBJECT_NOT_FOUND');
+      // A deal's id is not a contact's.
+      expect((await admin(`/admin/crm/contact/${deals[0].id_crm_deal}`)).status).toBe(404);
+
+      const found = await admin(`/admin/crm/deal/${deals[2].id_crm_deal}`);
+      expect(found.status).toBe(200);
+      expect(found.json).toMatchObject({
+        kind: 'deal',
+        id: deals[2].id_crm_deal,
+        name: 'Deal 2',
+        modifiedAt: '2026-11-08T00:00:00.000Z',
+        shape: 'raw',
+        data: deals[2],
+        deletedAt: null,
+      });
+    });
+
+    it('should page through a kind with limit and cursor, each object once, oldest change first', async () => {
+      const later = { id: randomUUID(), name: 'Pushed deal', modified_at: '2026-11-09T00:00:00.000Z' };
+      await deliver('crm.deal.push', later);
+
+      const seen: any[] = [];
+      let cursor: string | null = null;
+      for (let page = 0; page < 10; page++) {
+        const query: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
+        const res = await admin(`/admin/crm/deal${query}`);
+        expect(res.status).toBe(200);
+        expect(res.json.items.length).toBeLessThanOrEqual(2);
+        seen.push(...res.json.items);
+        cursor = res.json.nextCursor;
+        if (!cursor) break;
+      }
+      expect(seen.map((o) => o.id).sort()).toEqual([...deals.map((d) => d.id_crm_deal), later.id].sort());
+      expect(seen[seen.length - 1].id).toBe(later.id);
+
+      const since = await admin(`/admin/crm/deal?updatedSince=${encodeURIComponent(seen[seen.length - 1].updatedAt)}`);
+      expect(since.json.items.map((o: any) => o.id)).toEqual([later.id]);
+      const future = await admin('/admin/crm/deal?updatedSince=2999-01-01T00:00:00Z');
+      expect(future.json).toEqual({ items: [], nextCursor: null });
+    });
+
+    it('should refuse a bad cursor, limit or updatedSince with 400', async () => {
+      for (const query of ['cursor=bogus', 'limit=0', 'limit=501', 'updatedSince=yesterday', 'unknown=1']) {
+        expect((await admin(`/admin/crm/deal?${query}`)).status).toBe(400);
+      }
+    });
+  });
+});
