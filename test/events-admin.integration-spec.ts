@@ -131,9 +131,11 @@ describe('Events admin API (/admin/events)', () => {
     expect(res.status).toBe(200);
     expect(res.json.payload.connection_token).toBe('[redacted]');
     expect(res.json.payload.access_token).toBeUndefined();
-    expect(res.json.listeners).toEqual([
-      expect.objectContaining({ listener: 'test.recorder', status: 'succeeded', attempts: 1 }),
-    ]);
+    expect(res.json.listeners).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ listener: 'test.recorder', status: 'succeeded', attempts: 1 }),
+      ]),
+    );
 
     const dead = await admin(`/admin/events/${ids.deal}`);
     expect(dead.json).toMatchObject({ status: 'dead', attempts: 2 });

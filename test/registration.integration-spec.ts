@@ -8,7 +8,7 @@ import { FakePanora } from './support/fake-panora';
 interface Reply {
   status: number;
   // JSON answers, read field by field in assertions.
-   
+
   body: any;
   text: string;
 }

@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import { InboxRetention } from '../src/webhooks/inbox-retention.service';
 import { startTestApp, TestApp } from './support/app';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { connectionPayload, delivery, insertEndpoint, post, sign, waitFor } from './support/panora';
@@ -415,13 +416,26 @@ describe('Receiving Panora webhooks (POST /webhooks/panora/:endpointId)', () => 
       expect(listeners.callsOf('test.flaky', String(row.id))).toHaveLength(3);
       expect(listeners.callsOf('test.recorder', String(row.id))).toHaveLength(1);
       const outcomes = await db.query(
-        'SELECT listener, status, attempts FROM webhook_event_listeners WHERE event_id = $1 ORDER BY listener',
+        `SELECT listener, status, attempts FROM webhook_event_listeners WHERE event_id = $1 AND listener LIKE 'test.%' ORDER BY listener`,
         [row.id],
       );
       expect(outcomes).toEqual([
         { listener: 'test.flaky', status: 'succeeded', attempts: 3 },
         { listener: 'test.recorder', status: 'succeeded', attempts: 1 },
       ]);
+    });
+
+    it('should drop payloads past INBOX_RETENTION_DAYS but keep the rows, so a late re-delivery stays a duplicate', async () => {
+      const d = delivery({ secret: endpoint.secret, type: 'crm.company.created', payload: { id: 'old-co' } });
+      expect((await send(d)).status).toBe(200);
+      await waitFor(async () => (await eventRow(d.idEvent)).status === 'processed', 5_000, 'processed');
+      await db.query(`UPDATE webhook_events SET processed_at = now() - interval '31 days' WHERE id_event = $1`, [
+        d.idEvent,
+      ]);
+      expect(await service.app.get(InboxRetention).prune()).toBe(1);
+      expect((await eventRow(d.idEvent)).payload).toBeNull();
+      expect((await send(d)).json).toEqual({ received: true, duplicate: true });
+      expect(await service.app.get(InboxRetention).prune()).toBe(0);
     });
 
     it('should mark an event dead after the last attempt, and revive it with a bulk replay', async () => {

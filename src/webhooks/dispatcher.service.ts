@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { ConfigService } from '@nestjs/config';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { Env } from '../config/env.schema';
 import { PgNotifications } from '../database/pg-notifications.service';
 import { SecretBox } from '../secrets/secret-box';
@@ -24,6 +24,14 @@ interface ClaimedRow {
 }
 
 const CONCURRENCY = 8;
+
+interface Outcome {
+  row: ClaimedRow;
+  status: 'processed' | 'failed' | 'dead';
+  delayMs: number;
+  lastError: string | null;
+  listeners: { name: string; status: string; error: string | null }[];
+}
 const MAX_ERROR_LENGTH = 2_000;
 
 /**
@@ -110,35 +118,52 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
+  /**
+   * The dispatcher's own bookkeeping (claims, outcomes) commits without waiting for the WAL flush:
+   * losing it in a crash only means an event is handed to its listeners again, which at-least-once
+   * delivery allows; WAL order keeps it from outliving the listeners' own (synchronous) commits.
+   * The receiver's inserts are unaffected: every 2xx still follows a flushed commit.
+   */
+  private bookkeeping<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query('SET LOCAL synchronous_commit = off');
+      return work(manager);
+    });
+  }
+
   private async claim(): Promise<ClaimedRow[]> {
-    // TypeORM answers an UPDATE with [rows, count].
-    const [rows] = await this.dataSource.query<[ClaimedRow[], number]>(
-      `UPDATE webhook_events e
-          SET status = 'processing', attempts = e.attempts + 1,
-              next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
-        WHERE e.id IN (
-              SELECT id FROM webhook_events
-               WHERE status IN ('received', 'processing', 'failed') AND next_attempt_at <= now()
-               ORDER BY next_attempt_at, id
-               LIMIT $1
-               FOR UPDATE SKIP LOCKED)
-        RETURNING e.id, e.endpoint_id, e.id_event, e.type, e.normalized_type, e.payload, e.attempts, e.received_at,
-                  (SELECT array_agg(l.listener) FROM webhook_event_listeners l
-                    WHERE l.event_id = e.id AND l.status = 'succeeded') AS done`,
-      [this.batchSize, this.leaseMs],
-    );
-    return rows;
+    return this.bookkeeping(async (manager) => {
+      // TypeORM answers an UPDATE with [rows, count].
+      const [rows] = await manager.query<[ClaimedRow[], number]>(
+        `UPDATE webhook_events e
+            SET status = 'processing', attempts = e.attempts + 1,
+                next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+          WHERE e.id IN (
+                SELECT id FROM webhook_events
+                 WHERE status IN ('received', 'processing', 'failed') AND next_attempt_at <= now()
+                 ORDER BY next_attempt_at, id
+                 LIMIT $1
+                 FOR UPDATE SKIP LOCKED)
+          RETURNING e.id, e.endpoint_id, e.id_event, e.type, e.normalized_type, e.payload, e.attempts, e.received_at,
+                    (SELECT array_agg(l.listener) FROM webhook_event_listeners l
+                      WHERE l.event_id = e.id AND l.status = 'succeeded') AS done`,
+        [this.batchSize, this.leaseMs],
+      );
+      return rows;
+    });
   }
 
   private async processAll(rows: ClaimedRow[]): Promise<void> {
+    const outcomes: Outcome[] = [];
     let next = 0;
     const worker = async () => {
-      while (next < rows.length) await this.processOne(rows[next++]);
+      while (next < rows.length) outcomes.push(await this.processOne(rows[next++]));
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rows.length) }, worker));
+    await this.record(outcomes);
   }
 
-  private async processOne(row: ClaimedRow): Promise<void> {
+  private async processOne(row: ClaimedRow): Promise<Outcome> {
     const run = new ListenerRun(new Set(row.done ?? []));
     try {
       const event = new PanoraWebhookEvent(
@@ -165,47 +190,27 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         `No listener handles ${row.normalized_type}: marked processed`,
       );
     }
-    await this.record(row, run);
-  }
-
-  /** Stores the outcome of a run: per listener, and for the event as a whole. */
-  private async record(row: ClaimedRow, run: ListenerRun): Promise<void> {
     const failed = run.failed.size > 0;
     const dead = failed && row.attempts >= this.maxAttempts;
-    const listeners = [
-      ...[...run.succeeded].map((name) => ({ name, status: 'succeeded', error: null as string | null })),
-      ...[...run.failed].map(([name, error]) => ({ name, status: dead ? 'dead' : 'failed', error: errorText(error) })),
-    ];
-    const status = !failed ? 'processed' : dead ? 'dead' : 'failed';
-    const delayMs = failed && !dead ? retryDelayMs(row.attempts, this.retryBaseMs, this.retryMaxMs) : 0;
-    const lastError = failed
-      ? [...run.failed]
-          .map(([name, error]) => `${name}: ${errorText(error)}`)
-          .join('\n')
-          .slice(0, MAX_ERROR_LENGTH)
-      : null;
-
-    await this.dataSource.transaction(async (manager) => {
-      if (listeners.length > 0) {
-        await manager.query(
-          `INSERT INTO webhook_event_listeners (event_id, listener, status, attempts, last_error, updated_at)
-           SELECT $1, l.name, l.status, 1, l.error, now()
-             FROM unnest($2::text[], $3::text[], $4::text[]) AS l(name, status, error)
-           ON CONFLICT (event_id, listener) DO UPDATE
-             SET status = EXCLUDED.status, attempts = webhook_event_listeners.attempts + 1,
-                 last_error = EXCLUDED.last_error, updated_at = now()`,
-          [row.id, listeners.map((l) => l.name), listeners.map((l) => l.status), listeners.map((l) => l.error)],
-        );
-      }
-      await manager.query(
-        `UPDATE webhook_events
-            SET status = $2, last_error = $3,
-                processed_at = CASE WHEN $2 = 'processed' THEN now() ELSE processed_at END,
-                next_attempt_at = now() + make_interval(secs => $4::double precision / 1000)
-          WHERE id = $1`,
-        [row.id, status, lastError, delayMs],
-      );
-    });
+    const outcome: Outcome = {
+      row,
+      status: !failed ? 'processed' : dead ? 'dead' : 'failed',
+      delayMs: failed && !dead ? retryDelayMs(row.attempts, this.retryBaseMs, this.retryMaxMs) : 0,
+      lastError: failed
+        ? [...run.failed]
+            .map(([name, error]) => `${name}: ${errorText(error)}`)
+            .join('\n')
+            .slice(0, MAX_ERROR_LENGTH)
+        : null,
+      listeners: [
+        ...[...run.succeeded].map((name) => ({ name, status: 'succeeded', error: null as string | null })),
+        ...[...run.failed].map(([name, error]) => ({
+          name,
+          status: dead ? 'dead' : 'failed',
+          error: errorText(error),
+        })),
+      ],
+    };
     if (dead) {
       this.logger.error(
         { eventId: row.id, type: row.normalized_type, listeners: [...run.failed.keys()] },
@@ -213,10 +218,48 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       );
     } else if (failed) {
       this.logger.warn(
-        { eventId: row.id, type: row.normalized_type, attempt: row.attempts, retryInMs: delayMs },
-        `Listener failed: ${lastError}`,
+        { eventId: row.id, type: row.normalized_type, attempt: row.attempts, retryInMs: outcome.delayMs },
+        `Listener failed: ${outcome.lastError}`,
       );
     }
+    return outcome;
+  }
+
+  /** Stores the outcomes of a round, per listener and per event, in one transaction. */
+  private async record(outcomes: Outcome[]): Promise<void> {
+    const listeners = outcomes.flatMap((o) => o.listeners.map((l) => ({ ...l, eventId: o.row.id })));
+    await this.bookkeeping(async (manager) => {
+      if (listeners.length > 0) {
+        await manager.query(
+          `INSERT INTO webhook_event_listeners (event_id, listener, status, attempts, last_error, updated_at)
+           SELECT l.event_id, l.name, l.status, 1, l.error, now()
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS l(event_id, name, status, error)
+           ON CONFLICT (event_id, listener) DO UPDATE
+             SET status = EXCLUDED.status, attempts = webhook_event_listeners.attempts + 1,
+                 last_error = EXCLUDED.last_error, updated_at = now()`,
+          [
+            listeners.map((l) => l.eventId),
+            listeners.map((l) => l.name),
+            listeners.map((l) => l.status),
+            listeners.map((l) => l.error),
+          ],
+        );
+      }
+      await manager.query(
+        `UPDATE webhook_events e
+            SET status = u.status, last_error = u.error,
+                processed_at = CASE WHEN u.status = 'processed' THEN now() ELSE e.processed_at END,
+                next_attempt_at = now() + make_interval(secs => u.delay_ms / 1000)
+           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::double precision[]) AS u(id, status, error, delay_ms)
+          WHERE e.id = u.id`,
+        [
+          outcomes.map((o) => o.row.id),
+          outcomes.map((o) => o.status),
+          outcomes.map((o) => o.lastError),
+          outcomes.map((o) => o.delayMs),
+        ],
+      );
+    });
   }
 
   /** Wakes up when the earliest retry falls due, if that is before the next poll. */

@@ -5,6 +5,7 @@ import { DispatcherService } from './dispatcher.service';
 import { EventsController } from './events.controller';
 import { EventsService } from './events.service';
 import { InboxWriter } from './inbox-writer.service';
+import { InboxRetention } from './inbox-retention.service';
 import { IngestService } from './ingest.service';
 import { PanoraSignatureGuard } from './panora-signature.guard';
 import { ReceiverStats } from './receiver-stats.service';
@@ -20,7 +21,15 @@ import { WebhooksController } from './webhooks.controller';
 @Module({
   imports: [RegistrationModule, TypeOrmModule.forFeature([WebhookEvent, WebhookEventListener])],
   controllers: [WebhooksController, EventsController],
-  providers: [PanoraSignatureGuard, ReceiverStats, InboxWriter, IngestService, DispatcherService, EventsService],
-  exports: [DispatcherService, ReceiverStats],
+  providers: [
+    PanoraSignatureGuard,
+    ReceiverStats,
+    InboxWriter,
+    IngestService,
+    DispatcherService,
+    EventsService,
+    InboxRetention,
+  ],
+  exports: [DispatcherService, ReceiverStats, InboxRetention],
 })
 export class WebhooksModule {}
