@@ -55,7 +55,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const [status, body] = this.toResponse(exception);
     if (status >= 500 && status !== 503) {
-      this.logger.error({ err: exception, status }, 'request failed');
+      this.logger.error({ err: exception, status, requestId: reply.request?.id }, 'request failed');
     }
     void reply.status(status).send(body);
   }

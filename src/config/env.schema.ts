@@ -82,6 +82,8 @@ export const envSchema = z.object({
   /** First retry delay (milliseconds); doubles per attempt, with jitter. */
   WEBHOOK_RETRY_BASE_MS: positiveInt.default(10 * 60_000),
   WEBHOOK_RETRY_MAX_MS: positiveInt.default(12 * 60 * 60 * 1000),
+  /** Events handed to listeners at the same time (each may hold a database connection). */
+  DISPATCH_CONCURRENCY: positiveInt.max(100).default(8),
   /** Events taken per dispatcher round. */
   DISPATCH_BATCH_SIZE: positiveInt.max(1000).default(50),
   /** How long a claimed event stays with one dispatcher before another may take it (ms). */

@@ -23,8 +23,6 @@ interface ClaimedRow {
   done: string[] | null;
 }
 
-const CONCURRENCY = 8;
-
 interface Outcome {
   row: ClaimedRow;
   status: 'processed' | 'failed' | 'dead';
@@ -48,6 +46,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly batchSize: number;
+  private readonly concurrency: number;
   private readonly pollMs: number;
   /** How long a claimed event stays hidden from other dispatchers (a crash mid-run gives it back). */
   private readonly leaseMs: number;
@@ -68,6 +67,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     this.retryBaseMs = config.get('WEBHOOK_RETRY_BASE_MS', { infer: true });
     this.retryMaxMs = config.get('WEBHOOK_RETRY_MAX_MS', { infer: true });
     this.batchSize = config.get('DISPATCH_BATCH_SIZE', { infer: true });
+    this.concurrency = config.get('DISPATCH_CONCURRENCY', { infer: true });
     this.pollMs = config.get('DISPATCH_POLL_MS', { infer: true });
     this.leaseMs = config.get('DISPATCH_LEASE_MS', { infer: true });
   }
@@ -159,7 +159,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     const worker = async () => {
       while (next < rows.length) outcomes.push(await this.processOne(rows[next++]));
     };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, rows.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, rows.length) }, worker));
     await this.record(outcomes);
   }
 
