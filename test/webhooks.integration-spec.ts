@@ -425,6 +425,37 @@ describe('Receiving Panora webhooks (POST /webhooks/panora/:endpointId)', () => 
       ]);
     });
 
+    it('should hand batch listeners whole rounds, and isolate a poisoned event so the others succeed', async () => {
+      const sent = Array.from({ length: 12 }, (_, i) =>
+        delivery({ secret: endpoint.secret, type: 'crm.task.created', payload: { id: `task-${i}`, poison: i === 5 } }),
+      );
+      const results = await Promise.all(sent.map((d) => send(d)));
+      expect(results.every((r) => r.status === 200)).toBe(true);
+      const ids = await Promise.all(sent.map(async (d) => String((await eventRow(d.idEvent)).id)));
+      await waitFor(
+        async () => {
+          const rows = await Promise.all(sent.map((d) => eventRow(d.idEvent)));
+          return rows.every((r) => r.status === 'processed' || r.status === 'dead');
+        },
+        10_000,
+        'all tasks settled',
+      );
+      const outcomes = await db.query<{ event_id: string; status: string }>(
+        `SELECT event_id::text, status FROM webhook_event_listeners WHERE listener = 'test.batch' AND event_id = ANY($1::bigint[])`,
+        [ids],
+      );
+      const poisoned = ids[5];
+      expect(outcomes.filter((o) => o.event_id !== poisoned).every((o) => o.status === 'succeeded')).toBe(true);
+      expect(outcomes.filter((o) => o.event_id !== poisoned)).toHaveLength(11);
+      expect(outcomes.find((o) => o.event_id === poisoned)?.status).toBe('dead');
+      expect((await eventRow(sent[5].idEvent)).last_error).toContain('test.batch: poisoned batch');
+      // Every healthy event was handled in at least one successful call, none twice.
+      const succeededCalls = listeners.batches.filter((batch) => !batch.includes(poisoned));
+      for (const id of ids.filter((id) => id !== poisoned)) {
+        expect(succeededCalls.filter((batch) => batch.includes(id))).toHaveLength(1);
+      }
+    });
+
     it('should drop payloads past INBOX_RETENTION_DAYS but keep the rows, so a late re-delivery stays a duplicate', async () => {
       const d = delivery({ secret: endpoint.secret, type: 'crm.company.created', payload: { id: 'old-co' } });
       expect((await send(d)).status).toBe(200);
@@ -459,7 +490,7 @@ describe('Receiving Panora webhooks (POST /webhooks/panora/:endpointId)', () => 
       const replay = await fetch(`${service.baseUrl}/admin/events/replay`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: 'Bearer admin-key' },
-        body: JSON.stringify({ status: 'dead' }),
+        body: JSON.stringify({ status: 'dead', type: 'crm.deal.created' }),
       });
       expect(replay.status).toBe(202);
       expect(await replay.json()).toEqual({ queued: 1 });

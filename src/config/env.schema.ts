@@ -85,7 +85,7 @@ export const envSchema = z.object({
   /** Events handed to listeners at the same time (each may hold a database connection). */
   DISPATCH_CONCURRENCY: positiveInt.max(100).default(8),
   /** Events taken per dispatcher round. */
-  DISPATCH_BATCH_SIZE: positiveInt.max(1000).default(50),
+  DISPATCH_BATCH_SIZE: positiveInt.max(1000).default(100),
   /** How long a claimed event stays with one dispatcher before another may take it (ms). */
   DISPATCH_LEASE_MS: positiveInt.default(60_000),
   /** Fallback poll when no notification arrives (milliseconds). */

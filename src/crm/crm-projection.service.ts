@@ -29,14 +29,15 @@ const UPSERT_SQL = `
     SELECT DISTINCT ON (o->>'id')
            o->>'id' AS panora_id, o->>'remoteId' AS remote_id, o->>'connectionId' AS connection_id,
            o->>'name' AS name, o->>'email' AS email, o->>'domain' AS domain,
-           (o->>'modifiedAt')::timestamptz AS modified_at, o->>'shape' AS shape, o->'data' AS data
+           (o->>'modifiedAt')::timestamptz AS modified_at, o->>'shape' AS shape, o->'data' AS data,
+           COALESCE((o->>'eventId')::bigint, $3::bigint) AS event_id
       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(o, n)
      ORDER BY o->>'id', (o->>'modifiedAt')::timestamptz DESC NULLS LAST, n DESC
   )
   INSERT INTO crm_objects AS c
          (kind, panora_id, remote_id, connection_id, name, email, domain, modified_at, shape, data,
           first_event_id, last_event_id)
-  SELECT $1, panora_id, remote_id, connection_id, name, email, domain, modified_at, shape, data, $3::bigint, $3::bigint
+  SELECT $1, panora_id, remote_id, connection_id, name, email, domain, modified_at, shape, data, event_id, event_id
     FROM input
    ORDER BY panora_id
   ON CONFLICT (kind, panora_id) DO UPDATE SET
@@ -104,6 +105,37 @@ export class CrmProjectionService {
         rows.map((row) => crmOutboxMessage('upserted', row)),
       );
       return { received, changed: rows.length };
+    });
+  }
+
+  /**
+   * Upserts objects carried by many events (a dispatcher round) in one transaction: one statement
+   * per kind, kinds in a fixed order, and one outbox write for every row that changed. Each object
+   * names the event that carried it.
+   */
+  async upsertMany(
+    objects: readonly (CrmProjectionInput & { kind: CrmKind; eventId: string })[],
+  ): Promise<UpsertResult> {
+    const byKind = new Map<CrmKind, (CrmProjectionInput & { eventId: string })[]>();
+    for (const { kind, ...object } of objects) {
+      const list = byKind.get(kind) ?? [];
+      list.push(object);
+      byKind.set(kind, list);
+    }
+    if (byKind.size === 0) return { received: 0, changed: 0 };
+    return this.dataSource.transaction(async (manager) => {
+      const changed: CrmObjectRow[] = [];
+      let received = 0;
+      for (const kind of [...byKind.keys()].sort()) {
+        const list = byKind.get(kind)!;
+        received += new Set(list.map((o) => o.id)).size;
+        changed.push(...((await manager.query(UPSERT_SQL, [kind, JSON.stringify(list), null])) as CrmObjectRow[]));
+      }
+      await this.outbox.enqueue(
+        manager,
+        changed.map((row) => crmOutboxMessage('upserted', row)),
+      );
+      return { received, changed: changed.length };
     });
   }
 

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { OnPanoraEvent, type PanoraWebhookEvent } from '../webhooks/panora-event';
+import { OnPanoraEvent, OnPanoraEventBatch, type PanoraWebhookEvent } from '../webhooks/panora-event';
 import { CRM_OBJECTS } from '../webhooks/panora-event-types';
 import type { PanoraCrmObject, PanoraPulledRows } from '../webhooks/panora-payloads';
 import { CrmPayloadError, isCrmKind, mapRawRow, mapUnifiedObject, type CrmKind } from './crm-mapping';
@@ -21,11 +21,18 @@ export class CrmListener {
 
   constructor(private readonly projections: CrmProjectionService) {}
 
-  @OnPanoraEvent(UPSERT_TYPES, 'crm.projection')
-  async onObject(event: PanoraWebhookEvent<PanoraCrmObject>): Promise<void> {
-    const kind = kindOf(event.type);
-    const object = mapUnifiedObject(kind, event.data);
-    await this.projections.upsert(kind, [object], event.meta.inboxId);
+  /**
+   * A whole dispatcher round in one transaction (the dispatcher retries event by event when it
+   * throws, so one object that cannot be mapped fails alone).
+   */
+  @OnPanoraEventBatch(UPSERT_TYPES, 'crm.projection')
+  async onObjects(events: PanoraWebhookEvent<PanoraCrmObject>[]): Promise<void> {
+    await this.projections.upsertMany(
+      events.map((event) => {
+        const kind = kindOf(event.type);
+        return { ...mapUnifiedObject(kind, event.data), kind, eventId: event.meta.inboxId };
+      }),
+    );
   }
 
   @OnPanoraEvent(PULLED_TYPES, 'crm.projection.pulled')

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ConfigService } from '@nestjs/config';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -8,7 +9,7 @@ import { PgNotifications } from '../database/pg-notifications.service';
 import { SecretBox } from '../secrets/secret-box';
 import { retryDelayMs } from './backoff';
 import { INBOX_CHANNEL } from './inbox-writer.service';
-import { ListenerRun, PanoraWebhookEvent } from './panora-event';
+import { BatchListenerMetadata, ListenerRun, PANORA_BATCH_LISTENER, PanoraWebhookEvent } from './panora-event';
 import { revealCredentials } from './payload-secrets';
 
 interface ClaimedRow {
@@ -21,6 +22,12 @@ interface ClaimedRow {
   attempts: number;
   received_at: Date;
   done: string[] | null;
+}
+
+interface BatchListener {
+  id: string;
+  types: Set<string>;
+  handle: (events: PanoraWebhookEvent[]) => Promise<void>;
 }
 
 interface Outcome {
@@ -54,6 +61,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private again = false;
   private stopped = false;
   private poll?: NodeJS.Timeout;
+  private batchListeners: BatchListener[] = [];
   private nextDue?: NodeJS.Timeout;
 
   constructor(
@@ -61,6 +69,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     private readonly emitter: EventEmitter2,
     private readonly secretBox: SecretBox,
     private readonly notifications: PgNotifications,
+    private readonly discovery: DiscoveryService,
+    private readonly metadataScanner: MetadataScanner,
     config: ConfigService<Env, true>,
   ) {
     this.maxAttempts = config.get('WEBHOOK_MAX_ATTEMPTS', { infer: true });
@@ -73,10 +83,33 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   onApplicationBootstrap(): void {
+    this.batchListeners = this.findBatchListeners();
     this.notifications.subscribe(INBOX_CHANNEL, () => this.wake());
     this.notifications.onReconnect(() => this.wake());
     this.poll = setInterval(() => this.wake(), this.pollMs);
     this.wake(); // events stored before a restart
+  }
+
+  /** Methods decorated with `@OnPanoraEventBatch` on any provider. */
+  private findBatchListeners(): BatchListener[] {
+    const found: BatchListener[] = [];
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance: unknown = wrapper.instance;
+      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
+      const prototype = Object.getPrototypeOf(instance) as object;
+      for (const name of this.metadataScanner.getAllMethodNames(prototype)) {
+        const method = (instance as Record<string, unknown>)[name];
+        if (typeof method !== 'function') continue;
+        const metadata = Reflect.getMetadata(PANORA_BATCH_LISTENER, method) as BatchListenerMetadata | undefined;
+        if (!metadata) continue;
+        found.push({
+          id: metadata.listenerId,
+          types: new Set(metadata.types),
+          handle: (events) => (method as (events: PanoraWebhookEvent[]) => Promise<void>).call(instance, events),
+        });
+      }
+    }
+    return found;
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -154,36 +187,87 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async processAll(rows: ClaimedRow[]): Promise<void> {
-    const outcomes: Outcome[] = [];
+    const events = rows.map((row) => this.toEvent(row));
     let next = 0;
     const worker = async () => {
-      while (next < rows.length) outcomes.push(await this.processOne(rows[next++]));
+      while (next < events.length) await this.emit(events[next++]);
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, rows.length) }, worker));
-    await this.record(outcomes);
+    await Promise.all([
+      ...Array.from({ length: Math.min(this.concurrency, events.length) }, worker),
+      ...this.batchListeners.map((listener) => this.runBatch(listener, events)),
+    ]);
+    await this.record(events.map(({ row, event }) => this.outcome(row, event.run)));
   }
 
-  private async processOne(row: ClaimedRow): Promise<Outcome> {
+  private toEvent(row: ClaimedRow): { row: ClaimedRow; event: PanoraWebhookEvent; error?: unknown } {
     const run = new ListenerRun(new Set(row.done ?? []));
+    const meta = {
+      inboxId: String(row.id),
+      endpointId: row.endpoint_id,
+      idEvent: row.id_event,
+      deliveredType: row.type,
+      receivedAt: row.received_at,
+      attempt: row.attempts,
+    };
     try {
-      const event = new PanoraWebhookEvent(
-        row.normalized_type,
-        revealCredentials(row.payload, this.secretBox),
-        {
-          inboxId: String(row.id),
-          endpointId: row.endpoint_id,
-          idEvent: row.id_event,
-          deliveredType: row.type,
-          receivedAt: row.received_at,
-          attempt: row.attempts,
-        },
-        run,
-      );
-      await this.emitter.emitAsync(PanoraWebhookEvent.eventName(row.normalized_type), event);
+      return {
+        row,
+        event: new PanoraWebhookEvent(row.normalized_type, revealCredentials(row.payload, this.secretBox), meta, run),
+      };
     } catch (error) {
-      // Not a listener's failure (those are caught per listener): e.g. a payload that will not open.
+      // A payload that will not open (e.g. sealed under a key no longer configured).
       run.recordFailure('dispatcher', error);
+      return { row, event: new PanoraWebhookEvent(row.normalized_type, null, meta, run), error };
     }
+  }
+
+  private async emit({
+    row,
+    event,
+    error,
+  }: {
+    row: ClaimedRow;
+    event: PanoraWebhookEvent;
+    error?: unknown;
+  }): Promise<void> {
+    if (error) return;
+    try {
+      await this.emitter.emitAsync(PanoraWebhookEvent.eventName(row.normalized_type), event);
+    } catch (failure) {
+      event.run.recordFailure('dispatcher', failure);
+    }
+  }
+
+  /** One call for every matching event of the round; on failure, one call per event. */
+  private async runBatch(
+    listener: BatchListener,
+    events: { event: PanoraWebhookEvent; error?: unknown }[],
+  ): Promise<void> {
+    const due = events
+      .filter(({ event, error }) => !error && listener.types.has(event.type) && event.run.shouldRun(listener.id))
+      .map(({ event }) => event);
+    if (due.length === 0) return;
+    try {
+      await listener.handle(due);
+      for (const event of due) event.run.recordSuccess(listener.id);
+      return;
+    } catch (error) {
+      if (due.length === 1) {
+        due[0].run.recordFailure(listener.id, error);
+        return;
+      }
+    }
+    for (const event of due) {
+      try {
+        await listener.handle([event]);
+        event.run.recordSuccess(listener.id);
+      } catch (error) {
+        event.run.recordFailure(listener.id, error);
+      }
+    }
+  }
+
+  private outcome(row: ClaimedRow, run: ListenerRun): Outcome {
     if (run.succeeded.size === 0 && run.failed.size === 0 && (row.done ?? []).length === 0) {
       this.logger.log(
         { eventId: row.id, type: row.type },

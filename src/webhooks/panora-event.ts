@@ -87,3 +87,31 @@ export function OnPanoraEvent<K extends PanoraEventType>(types: K | K[], listene
     return descriptor;
   };
 }
+
+export const PANORA_BATCH_LISTENER = 'panora:batch-listener';
+
+export interface BatchListenerMetadata {
+  types: string[];
+  listenerId: string;
+}
+
+/**
+ * Like `@OnPanoraEvent`, for listeners that handle many events in one go (one transaction for a
+ * whole dispatcher round instead of one per event). The dispatcher calls the method with every
+ * event of the round that matches and still needs this listener; when the call throws, it calls
+ * it again once per event, so one bad event fails alone and the others succeed. Outcomes are
+ * recorded per event, exactly as for `@OnPanoraEvent`.
+ */
+export function OnPanoraEventBatch<K extends PanoraEventType>(types: K | K[], listenerId: string) {
+  return (
+    _target: object,
+    _key: string | symbol,
+    descriptor: TypedPropertyDescriptor<(events: PanoraWebhookEvent<PanoraPayload<K>>[]) => Promise<void>>,
+  ) => {
+    if (LISTENER_IDS.has(listenerId)) throw new Error(`Duplicate Panora listener id "${listenerId}"`);
+    LISTENER_IDS.add(listenerId);
+    const metadata: BatchListenerMetadata = { types: Array.isArray(types) ? types : [types], listenerId };
+    Reflect.defineMetadata(PANORA_BATCH_LISTENER, metadata, descriptor.value!);
+    return descriptor;
+  };
+}

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RegistrationModule } from '../registration/registration.module';
 import { DispatcherService } from './dispatcher.service';
@@ -19,7 +20,7 @@ import { WebhooksController } from './webhooks.controller';
  * registration module for endpoint secrets; nothing here imports the listening modules.
  */
 @Module({
-  imports: [RegistrationModule, TypeOrmModule.forFeature([WebhookEvent, WebhookEventListener])],
+  imports: [DiscoveryModule, RegistrationModule, TypeOrmModule.forFeature([WebhookEvent, WebhookEventListener])],
   controllers: [WebhooksController, EventsController],
   providers: [
     PanoraSignatureGuard,

@@ -1,5 +1,5 @@
 import { Injectable, Module } from '@nestjs/common';
-import { OnPanoraEvent, PanoraWebhookEvent } from '../../src/webhooks/panora-event';
+import { OnPanoraEvent, OnPanoraEventBatch, PanoraWebhookEvent } from '../../src/webhooks/panora-event';
 
 /** Listeners whose behaviour tests can steer, recording every call. */
 @Injectable()
@@ -40,6 +40,16 @@ export class TestListeners {
       this.flakyLeft.set(event.meta.inboxId, left - 1);
       throw new Error(`flaky failure, ${left - 1} left`);
     }
+  }
+
+  /** Every batch call, with the inbox ids it got. */
+  readonly batches: string[][] = [];
+
+  /** Handles rounds at once; a payload with `poison: true` makes the whole call throw. */
+  @OnPanoraEventBatch('crm.task.created', 'test.batch')
+  async batch(events: PanoraWebhookEvent<unknown>[]): Promise<void> {
+    this.batches.push(events.map((e) => e.meta.inboxId));
+    if (events.some((e) => (e.data as { poison?: boolean }).poison)) throw new Error('poisoned batch');
   }
 
   @OnPanoraEvent('crm.deal.created', 'test.broken')
