@@ -129,7 +129,7 @@ export class CrmProjectionService {
       for (const kind of [...byKind.keys()].sort()) {
         const list = byKind.get(kind)!;
         received += new Set(list.map((o) => o.id)).size;
-        changed.push(...((await manager.query(UPSERT_SQL, [kind, JSON.stringify(list), null])) as CrmObjectRow[]));
+        changed.push(...(await manager.query<CrmObjectRow[]>(UPSERT_SQL, [kind, JSON.stringify(list), null])));
       }
       await this.outbox.enqueue(
         manager,
