@@ -142,6 +142,7 @@ describe('ConnectionsModule: catching connection tokens', () => {
       [event.id],
     );
     expect(outcomes).toEqual([
+      { listener: 'bus.forward', status: 'succeeded', attempts: 1 },
       { listener: 'connections.resolve-linked-user', status: 'succeeded', attempts: 2 },
       { listener: 'connections.store', status: 'succeeded', attempts: 1 },
     ]);

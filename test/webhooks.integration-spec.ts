@@ -131,6 +131,23 @@ describe('Receiving Panora webhooks (POST /webhooks/panora/:endpointId)', () => 
       expect(row).toMatchObject({ type: 'crm.company.push', normalized_type: 'crm.company.created' });
       await waitFor(async () => listeners.callsOf('test.recorder', String(row.id)).length === 1);
       expect(listeners.callsOf('test.recorder', String(row.id))[0].type).toBe('crm.company.created');
+      // Siblings can also take Panora's own event from the bus, under its normalised name.
+      const forwarded = await waitFor(async () => {
+        const rows = await db.query<any>(`SELECT type, payload FROM outbox_messages WHERE entity_key = $1`, [
+          `panora-event:${endpoint.id}:${d.idEvent}`,
+        ]);
+        return rows.length > 0 && rows;
+      });
+      expect(forwarded).toEqual([
+        {
+          type: 'crm.company.created',
+          payload: expect.objectContaining({
+            idEvent: d.idEvent,
+            deliveredType: 'crm.company.push',
+            payload: { id: 'co-2', name: 'Pushed' },
+          }),
+        },
+      ]);
     });
 
     it('should keep unicode, emoji and \\u2028 exactly', async () => {

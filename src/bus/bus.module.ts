@@ -4,6 +4,7 @@ import { OutboxMessage } from './outbox-message.entity';
 import { OutboxPruner } from './outbox-pruner.service';
 import { OutboxRelay } from './outbox-relay.service';
 import { OutboxService } from './outbox.service';
+import { PanoraForwarder } from './panora-forwarder.listener';
 
 /**
  * The event bus: the transactional outbox (`OutboxService.enqueue`, called by the connections and
@@ -11,7 +12,7 @@ import { OutboxService } from './outbox.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([OutboxMessage])],
-  providers: [OutboxService, OutboxRelay, OutboxPruner],
+  providers: [OutboxService, OutboxRelay, OutboxPruner, PanoraForwarder],
   exports: [OutboxService, OutboxRelay],
 })
 export class BusModule {}

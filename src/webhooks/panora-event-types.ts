@@ -23,6 +23,19 @@ export type PanoraEventType =
   | `filestorage.${(typeof FILESTORAGE_CREATED_AND_PULLED)[number] | (typeof FILESTORAGE_PULLED_ONLY)[number]}.${Lifecycle}`
   | `ecommerce.${'order' | 'product' | 'customer' | 'fulfillment'}.${Lifecycle}`;
 
+const LIFECYCLES = ['created', 'updated', 'deleted', 'pulled'] as const;
+const objectTypes = <V extends string, O extends string>(vertical: V, objects: readonly O[]) =>
+  objects.flatMap((object) => LIFECYCLES.map((lifecycle) => `${vertical}.${object}.${lifecycle}` as const));
+
+/** Every value of PanoraEventType, for listeners that take them all. */
+export const ALL_EVENT_TYPES: readonly PanoraEventType[] = [
+  'connection.created',
+  ...objectTypes('crm', CRM_OBJECTS),
+  ...objectTypes('ticketing', [...TICKETING_CREATED_AND_PULLED, ...TICKETING_PULLED_ONLY]),
+  ...objectTypes('filestorage', [...FILESTORAGE_CREATED_AND_PULLED, ...FILESTORAGE_PULLED_ONLY]),
+  ...objectTypes('ecommerce', ['order', 'product', 'customer', 'fulfillment'] as const),
+];
+
 /** The scopes Panora's dashboard offers: what an endpoint can subscribe to. */
 export const PANORA_SCOPES: readonly string[] = [
   'connection.created',
