@@ -14,8 +14,9 @@ import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { DataSource } from 'typeorm';
 import type { Env } from '../config/env.schema';
 import { PgNotifications } from '../database/pg-notifications.service';
+import { Metrics } from '../metrics/metrics.service';
 import { describeAmqpUrl, redactCredentials, withHeartbeat } from './amqp-url';
-import { backoffDelay } from './backoff';
+import { backoffDelay } from '../common/backoff';
 import { CLAIM_LOCK_SPACE, OUTBOX_CHANNEL } from './bus.constants';
 import { buildEnvelope, ENVELOPE_VERSION, type OutboxRow } from './envelope';
 
@@ -46,6 +47,8 @@ export interface BrokerHealth {
 
 interface ClaimedRow extends OutboxRow {
   seq: string;
+  /** When the row was written (its transaction's time): the start of its publish lag. */
+  createdAt: Date;
 }
 
 interface ClaimedRecord {
@@ -56,6 +59,7 @@ interface ClaimedRecord {
   source: string;
   payload: unknown;
   occurred_at: Date;
+  created_at: Date;
 }
 
 class BrokerError extends Error {}
@@ -98,6 +102,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     config: ConfigService<Env, true>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly notifications: PgNotifications,
+    private readonly metrics: Metrics,
   ) {
     this.url = config.get('RABBITMQ_URL', { infer: true });
     this.exchange = config.get('RABBITMQ_EXCHANGE', { infer: true });
@@ -210,6 +215,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           try {
             await this.publish(channel, keyRows[i], deadline);
             confirmed.push(keyRows[i].id);
+            this.metrics.outboxPublished(keyRows[i].createdAt);
           } catch (error) {
             firstError ??= error;
             // The rest of this key waits for the failed row: order before throughput.
@@ -297,7 +303,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
            LIMIT $5
          ) AS c
          WHERE o.id = c.id AND o.published_at IS NULL
-         RETURNING o.id, o.seq, o.type, o.entity_key, o.source, o.payload, o.occurred_at`,
+         RETURNING o.id, o.seq, o.type, o.entity_key, o.source, o.payload, o.occurred_at, o.created_at`,
         [locked.map((l) => l.k), this.instanceId, this.leaseMs, ROWS_PER_KEY, this.batchSize],
       );
       return claimed;
@@ -311,6 +317,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         source: r.source,
         payload: r.payload,
         occurredAt: new Date(r.occurred_at),
+        createdAt: new Date(r.created_at),
       }))
       .sort((a, b) => compareSeq(a.seq, b.seq));
   }

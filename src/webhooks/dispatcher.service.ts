@@ -6,8 +6,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Env } from '../config/env.schema';
 import { PgNotifications } from '../database/pg-notifications.service';
+import { Metrics } from '../metrics/metrics.service';
 import { SecretBox } from '../secrets/secret-box';
-import { retryDelayMs } from './backoff';
+import { backoffDelay } from '../common/backoff';
 import { INBOX_CHANNEL } from './inbox-writer.service';
 import { BatchListenerMetadata, ListenerRun, PANORA_BATCH_LISTENER, PanoraWebhookEvent } from './panora-event';
 import { revealCredentials } from './payload-secrets';
@@ -71,6 +72,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     private readonly notifications: PgNotifications,
     private readonly discovery: DiscoveryService,
     private readonly metadataScanner: MetadataScanner,
+    private readonly metrics: Metrics,
     config: ConfigService<Env, true>,
   ) {
     this.maxAttempts = config.get('WEBHOOK_MAX_ATTEMPTS', { infer: true });
@@ -196,7 +198,9 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       ...Array.from({ length: Math.min(this.concurrency, events.length) }, worker),
       ...this.batchListeners.map((listener) => this.runBatch(listener, events)),
     ]);
-    await this.record(events.map(({ row, event }) => this.outcome(row, event.run)));
+    const outcomes = events.map(({ row, event }) => this.outcome(row, event.run));
+    await this.record(outcomes);
+    this.metrics.eventsDispatched(outcomes.map((o) => ({ ...o, receivedAt: o.row.received_at })));
   }
 
   private toEvent(row: ClaimedRow): { row: ClaimedRow; event: PanoraWebhookEvent; error?: unknown } {
@@ -279,7 +283,10 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     const outcome: Outcome = {
       row,
       status: !failed ? 'processed' : dead ? 'dead' : 'failed',
-      delayMs: failed && !dead ? retryDelayMs(row.attempts, this.retryBaseMs, this.retryMaxMs) : 0,
+      delayMs:
+        failed && !dead
+          ? backoffDelay(row.attempts, { baseMs: this.retryBaseMs, maxMs: this.retryMaxMs, jitter: 0.5 })
+          : 0,
       lastError: failed
         ? [...run.failed]
             .map(([name, error]) => `${name}: ${errorText(error)}`)

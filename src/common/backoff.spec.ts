@@ -31,4 +31,11 @@ describe('backoffDelay', () => {
       expect(delay).toBeLessThanOrEqual(4000);
     }
   });
+
+  it('should spread the default eight listener attempts over about a day', () => {
+    const options = { baseMs: 10 * 60_000, maxMs: 12 * 3_600_000, jitter: 0.5, random: () => 0 };
+    const hours = [1, 2, 3, 4, 5, 6, 7].reduce((sum, attempt) => sum + backoffDelay(attempt, options), 0) / 3_600_000;
+    expect(hours).toBeGreaterThan(18);
+    expect(hours).toBeLessThan(30);
+  });
 });
