@@ -4,6 +4,9 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import { requestId } from './common/logging';
+import { setupOpenApi } from './common/openapi';
+import { instrumentReceiver } from './webhooks/receiver-hooks';
+import { ReceiverStats } from './webhooks/receiver-stats.service';
 import { AppModule, AppModuleOptions } from './app.module';
 import type { Env } from './config/env.schema';
 
@@ -14,6 +17,15 @@ export function createAdapter(env: Env): FastifyAdapter {
     // Bounds slow-loris style uploads: a body still trickling in after this is cut off.
     requestTimeout: env.REQUEST_TIMEOUT_MS,
     connectionTimeout: env.REQUEST_TIMEOUT_MS,
+    // Fastify sets requestTimeout on the server after creating it, with headersTimeout left at 60 s
+    // and Node checking every 30 s: in Node 24 a trickled body was then never cut off (still open
+    // after 40 s with REQUEST_TIMEOUT_MS=1000). Given at creation, checked every second, a request
+    // still arriving REQUEST_TIMEOUT_MS after it began gets a 408 (test/faults, slow-loris).
+    http: {
+      requestTimeout: env.REQUEST_TIMEOUT_MS,
+      headersTimeout: Math.min(60_000, env.REQUEST_TIMEOUT_MS),
+      connectionsCheckingInterval: Math.min(1_000, env.REQUEST_TIMEOUT_MS),
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // A caller's x-request-id is kept when it is sane, else a UUID; logs and responses carry it.
@@ -33,6 +45,8 @@ export function configureApp(app: NestFastifyApplication & INestApplicationConte
       done();
     });
   app.useBodyParser('application/json', { bodyLimit: env.WEBHOOK_BODY_LIMIT });
+  instrumentReceiver(app.getHttpAdapter().getInstance(), app.get(ReceiverStats));
+  setupOpenApi(app);
   app.flushLogs();
   return app;
 }

@@ -15,6 +15,7 @@ import { SecretsModule } from './secrets/secrets.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { BusModule } from './bus/bus.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 export interface AppModuleOptions {
   /** The validated configuration (see config/env.schema.ts). */
@@ -35,6 +36,7 @@ export class AppModule {
         DatabaseToolsModule,
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         SecretsModule,
+        MetricsModule,
         HealthModule,
         RegistrationModule,
         WebhooksModule,

@@ -125,6 +125,9 @@ export const envSchema = z.object({
   OUTBOX_BATCH_SIZE: positiveInt.max(1000).default(100),
   /** A row stays reserved this long for the relay publishing it; a relay that died mid-publish has it published again after that (milliseconds). */
   OUTBOX_LEASE_MS: positiveInt.min(1000, 'expected at least 1000').default(30_000),
+
+  /** When set, `GET /metrics` needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open. */
+  METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

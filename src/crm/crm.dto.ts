@@ -1,19 +1,24 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { CRM_KINDS, type CrmKind } from './crm-mapping';
+import { CRM_KINDS, type CrmKind, type CrmShape } from './crm-mapping';
+import type { CrmObjectView } from './crm-object';
 
 const KIND_MESSAGE = `kind must be one of: ${CRM_KINDS.join(', ')}`;
 
 export class CrmKindParams {
+  @ApiProperty({ enum: CRM_KINDS })
   @IsIn(CRM_KINDS, { message: KIND_MESSAGE })
   kind!: CrmKind;
 }
 
 export class CrmObjectParams {
+  @ApiProperty({ enum: CRM_KINDS })
   @IsIn(CRM_KINDS, { message: KIND_MESSAGE })
   kind!: CrmKind;
 
   /** Panora's id of the object. */
+  @ApiProperty({ description: "Panora's id of the object", maxLength: 255 })
   @IsString()
   @MaxLength(255)
   id!: string;
@@ -21,10 +26,15 @@ export class CrmObjectParams {
 
 export class ListCrmObjectsQuery {
   /** Only objects whose projection changed at or after this instant (ISO 8601). */
+  @ApiPropertyOptional({
+    description: 'Only objects whose projection changed at or after this instant (ISO 8601)',
+    example: '2026-11-23T04:00:00Z',
+  })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'updatedSince must be an ISO 8601 date, e.g. 2026-11-23T04:00:00Z' })
   updatedSince?: string;
 
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -33,8 +43,60 @@ export class ListCrmObjectsQuery {
   limit?: number;
 
   /** `nextCursor` from the previous page. */
+  @ApiPropertyOptional({ description: '`nextCursor` of the previous page', maxLength: 400 })
   @IsOptional()
   @IsString()
   @MaxLength(400)
   cursor?: string;
+}
+
+/** One CRM object's projection. */
+export class CrmObjectViewDto implements CrmObjectView {
+  @ApiProperty({ enum: CRM_KINDS })
+  kind!: CrmKind;
+
+  @ApiProperty({ description: "Panora's id" })
+  id!: string;
+
+  @ApiProperty({ type: String, nullable: true, description: "The CRM's own id" })
+  remoteId!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Panora connection (raw rows only)' })
+  connectionId!: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  name!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: "A contact's primary email" })
+  email!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: "A company's domain" })
+  domain!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: "Panora's modified_at of the stored version" })
+  modifiedAt!: string | null;
+
+  @ApiProperty({
+    enum: ['unified', 'raw'],
+    description: "unified (Panora's unified model) or raw (a row of Panora's database, from *.pulled)",
+  })
+  shape!: CrmShape;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The whole object' })
+  data!: Record<string, unknown>;
+
+  @ApiProperty({ description: 'Inbox id (/admin/events/{id}) of the event that created the row' })
+  firstEventId!: string;
+
+  @ApiProperty({ description: 'Inbox id of the last event that changed it' })
+  lastEventId!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  firstSeenAt!: string;
+
+  @ApiProperty({ format: 'date-time', description: 'When the projection last changed (what updatedSince filters on)' })
+  updatedAt!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  deletedAt!: string | null;
 }

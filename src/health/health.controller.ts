@@ -1,7 +1,21 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { OutboxRelay } from '../bus/outbox-relay.service';
 
+const BROKER = {
+  type: 'object',
+  description: 'The outbox relay’s broker; never makes the check fail',
+  properties: {
+    status: { type: 'string', enum: ['up', 'down', 'disabled'] },
+    exchange: { type: 'string', example: 'panora.events' },
+    since: { type: 'string', format: 'date-time' },
+    error: { type: 'string' },
+    pending: { type: 'integer', description: 'Outbox rows not yet confirmed by the broker' },
+  },
+};
+
+@ApiTags('operations')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -12,6 +26,8 @@ export class HealthController {
 
   /** The process is up and serving HTTP. */
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process serves HTTP' })
+  @ApiOkResponse({ schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -23,6 +39,15 @@ export class HealthController {
    */
   @Get('ready')
   @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: the service can take deliveries (the database answers)' })
+  @ApiOkResponse({
+    description: 'The database answers',
+    schema: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] }, broker: BROKER } },
+  })
+  @ApiServiceUnavailableResponse({
+    description: 'The database does not answer; the failing check is named',
+    schema: { type: 'object', properties: { status: { type: 'string', enum: ['error'] }, broker: BROKER } },
+  })
   async ready() {
     const result = await this.health.check([() => this.db.pingCheck('database', { timeout: 2_000 })]);
     return { ...result, broker: await this.relay.health() };

@@ -1,5 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { AdminAuthGuard } from '../common/admin-auth.guard';
+import { ApiAdminAuth, ApiErrors, ErrorBodyDto } from '../common/openapi';
 import {
   CreateEndpointDto,
   EndpointResult,
@@ -16,6 +25,14 @@ import { EndpointsService } from './endpoints.service';
  * returned, only their last 4 characters. An id that is not a UUID names no endpoint: 404, like an
  * unknown or deleted one.
  */
+const ENDPOINT_ID = ApiParam({ name: 'id', format: 'uuid', description: 'The endpoint (this service’s id)' });
+const NOT_FOUND = 'Unknown or deleted endpoint (or an id that is not a UUID)';
+const PANORA_DOWN = 'Panora refused or failed (the message says what Panora answered); nothing was changed here';
+/** 503 when PANORA_API_KEY is unset, for routes that call Panora. */
+const PANORA_UNSET = ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'PANORA_API_KEY is unset' });
+
+@ApiTags('endpoints')
+@ApiAdminAuth()
 @Controller('admin/endpoints')
 @UseGuards(AdminAuthGuard)
 export class EndpointsController {
@@ -23,12 +40,35 @@ export class EndpointsController {
 
   /** Registers an endpoint at Panora and stores its secret, sealed. */
   @Post()
+  @ApiOperation({
+    summary: 'Register an endpoint at Panora',
+    description:
+      'Creates the endpoint here, registers it at Panora (POST /webhooks) and stores the secret Panora returns, sealed.',
+  })
+  @ApiCreatedResponse({ type: EndpointResult })
+  @ApiErrors({
+    400:
+      'Unknown scopes (named), an empty scope, a URL that is not https:// (http:// only for localhost), or no url ' +
+      'while PUBLIC_BASE_URL is a public http:// URL',
+    502: PANORA_DOWN,
+  })
+  @PANORA_UNSET
   create(@Body() dto: CreateEndpointDto): Promise<EndpointResult> {
     return this.endpoints.create(dto);
   }
 
   /** Adopts an endpoint made in Panora's dashboard; `receiveUrl` is the URL to give Panora. */
   @Post('import')
+  @ApiOperation({
+    summary: "Import an endpoint made in Panora's dashboard",
+    description:
+      'Stores its secret, sealed; no call to Panora. The answer’s `receiveUrl` is the URL to paste into Panora.',
+  })
+  @ApiCreatedResponse({ type: EndpointResult })
+  @ApiErrors({
+    400: 'A missing or too short secret, unknown scopes, or a URL that is not https://',
+    409: 'An endpoint with this Panora id is already imported',
+  })
   import(@Body() dto: ImportEndpointDto): Promise<EndpointResult> {
     return this.endpoints.import(dto);
   }
@@ -36,22 +76,43 @@ export class EndpointsController {
   /** Compares with Panora's list; reports one-sided endpoints, takes `active` and scope from Panora. */
   @Post('sync')
   @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: "Compare with Panora's endpoints",
+    description: 'GET /webhooks at Panora: takes active and scope from Panora, reports one-sided endpoints.',
+  })
+  @ApiOkResponse({ type: SyncResult })
+  @ApiErrors({ 502: PANORA_DOWN })
+  @PANORA_UNSET
   sync(): Promise<SyncResult> {
     return this.endpoints.sync();
   }
 
   @Get()
+  @ApiOperation({ summary: 'List endpoints (not deleted ones)' })
+  @ApiOkResponse({ type: [EndpointView] })
   list(): Promise<EndpointView[]> {
     return this.endpoints.list();
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One endpoint' })
+  @ENDPOINT_ID
+  @ApiOkResponse({ type: EndpointView })
+  @ApiErrors({ 404: NOT_FOUND })
   get(@Param('id') id: string): Promise<EndpointView> {
     return this.endpoints.get(id);
   }
 
   /** Enables or disables the endpoint at Panora, then here. */
   @Patch(':id')
+  @ApiOperation({
+    summary: 'Enable or disable an endpoint',
+    description: 'PUT /webhooks/:id {active} at Panora when the endpoint has a Panora id, then here.',
+  })
+  @ENDPOINT_ID
+  @ApiOkResponse({ type: EndpointResult })
+  @ApiErrors({ 400: 'active is not a boolean', 404: NOT_FOUND, 502: PANORA_DOWN })
+  @PANORA_UNSET
   update(@Param('id') id: string, @Body() dto: UpdateEndpointDto): Promise<EndpointResult> {
     return this.endpoints.setActive(id, dto.active);
   }
@@ -59,6 +120,16 @@ export class EndpointsController {
   /** Deletes at Panora, then soft-deletes here (events are kept); answers the deleted endpoint. */
   @Delete(':id')
   @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Delete an endpoint',
+    description:
+      'DELETE /webhooks/:id at Panora (one Panora no longer knows counts as deleted), then a soft delete here: ' +
+      'events are kept, secrets erased.',
+  })
+  @ENDPOINT_ID
+  @ApiOkResponse({ type: EndpointResult, description: 'The deleted endpoint' })
+  @ApiErrors({ 404: NOT_FOUND, 502: PANORA_DOWN })
+  @PANORA_UNSET
   remove(@Param('id') id: string): Promise<EndpointResult> {
     return this.endpoints.remove(id);
   }
@@ -66,6 +137,20 @@ export class EndpointsController {
   /** New secret through a replacement Panora endpoint; the old secret verifies for SECRET_ROTATION_GRACE. */
   @Post(':id/rotate')
   @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: "Rotate an endpoint's secret",
+    description:
+      'Registers a replacement endpoint at Panora (same URL and scope) and makes its secret current; the old one ' +
+      'verifies for SECRET_ROTATION_GRACE seconds, then the old endpoint is disabled at Panora.',
+  })
+  @ENDPOINT_ID
+  @ApiOkResponse({ type: RotationResult })
+  @ApiErrors({
+    404: NOT_FOUND,
+    409: 'Not rotatable here (no Panora id, URL or scope), disabled, or changed meanwhile',
+    502: PANORA_DOWN,
+  })
+  @PANORA_UNSET
   rotate(@Param('id') id: string): Promise<RotationResult> {
     return this.endpoints.rotate(id);
   }

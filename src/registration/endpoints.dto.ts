@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayNotEmpty,
@@ -69,8 +70,23 @@ function IsKnownScopeList(options?: ValidationOptions): PropertyDecorator {
     });
 }
 
+const SCOPE_DOC: ApiPropertyOptions = {
+  type: [String],
+  description: "Event types to subscribe to: scopes Panora's dashboard offers",
+  example: ['connection.created', 'crm.contact.created'],
+  maxItems: 200,
+};
+const URL_DOC: ApiPropertyOptions = {
+  description:
+    'Where Panora delivers: https://, or http:// for localhost and 127.0.0.1. Defaults to ' +
+    '`${PUBLIC_BASE_URL}/webhooks/panora/<id>`',
+  example: 'https://hooks.example.com/webhooks/panora/5b1c0f4e-…',
+  maxLength: 2048,
+};
+
 export class CreateEndpointDto {
   /** Event types to subscribe to, e.g. `connection.created`, `crm.contact.created`. */
+  @ApiProperty({ ...SCOPE_DOC, minItems: 1 })
   @IsArray()
   @ArrayNotEmpty()
   @ArrayMaxSize(200)
@@ -78,12 +94,14 @@ export class CreateEndpointDto {
   @IsKnownScopeList()
   scope!: string[];
 
+  @ApiPropertyOptional({ maxLength: 500, example: 'Production CRM sync' })
   @IsOptional()
   @IsString()
   @MaxLength(500)
   description?: string;
 
   /** Where Panora should deliver; defaults to `${PUBLIC_BASE_URL}/webhooks/panora/<id>`. */
+  @ApiPropertyOptional(URL_DOC)
   @IsOptional()
   @IsString()
   @MaxLength(2048)
@@ -93,18 +111,24 @@ export class CreateEndpointDto {
 
 /** An endpoint made in Panora's dashboard, with the secret Panora showed there. */
 export class ImportEndpointDto {
+  @ApiPropertyOptional({
+    description: "Panora's id of the endpoint (lets rotate, disable and delete reach Panora)",
+    maxLength: 200,
+  })
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(200)
   id_webhook_endpoint?: string;
 
+  @ApiPropertyOptional({ ...URL_DOC, description: 'The URL registered at Panora, when it is not the receiveUrl' })
   @IsOptional()
   @IsString()
   @MaxLength(2048)
   @IsReceivingUrl()
   url?: string;
 
+  @ApiPropertyOptional(SCOPE_DOC)
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(200)
@@ -112,6 +136,12 @@ export class ImportEndpointDto {
   @IsKnownScopeList()
   scope?: string[];
 
+  @ApiProperty({
+    description: 'The signing secret Panora showed for the endpoint (stored sealed, never returned)',
+    minLength: 8,
+    maxLength: 512,
+    example: '801f9ede-c698-4e66-a7fc-48d19eebaa4f',
+  })
   @IsString()
   @MinLength(8)
   @MaxLength(512)
@@ -119,68 +149,183 @@ export class ImportEndpointDto {
 }
 
 export class UpdateEndpointDto {
+  @ApiProperty({ description: 'false disables the endpoint (at Panora, then here); true enables it' })
   @IsBoolean()
   active!: boolean;
 }
 
 /** A secret as the admin API shows it: never the value, only its last 4 characters. */
-export interface SecretView {
-  id: string;
-  hint: string;
-  panoraEndpointId: string | null;
-  createdAt: Date;
+export class SecretView {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ description: 'The last 4 characters of the secret', example: 'aa4f' })
+  hint!: string;
+
+  @ApiProperty({ type: String, nullable: true, description: "Panora's endpoint id the secret came with" })
+  panoraEndpointId!: string | null;
+
+  @ApiProperty()
+  createdAt!: Date;
+
   /** Null for the current secret; the end of its grace period for a replaced one. */
-  expiresAt: Date | null;
+  @ApiProperty({
+    type: Date,
+    nullable: true,
+    description: 'Null for the current secret; the end of its grace period for a replaced one',
+  })
+  expiresAt!: Date | null;
 }
 
-export interface EndpointView {
-  id: string;
-  panoraEndpointId: string | null;
+export class EndpointView {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ type: String, nullable: true, description: "Panora's id_webhook_endpoint" })
+  panoraEndpointId!: string | null;
+
   /** The URL registered at Panora. */
-  url: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The URL registered at Panora' })
+  url!: string | null;
+
   /** Where this service receives the endpoint's deliveries: the URL to give Panora. */
-  receiveUrl: string;
-  description: string | null;
-  scope: string[];
-  active: boolean;
-  idProject: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  deletedAt: Date | null;
-  secrets: SecretView[];
+  @ApiProperty({ description: "Where this service receives the endpoint's deliveries: the URL to give Panora" })
+  receiveUrl!: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  description!: string | null;
+
+  @ApiProperty({ type: [String], example: ['connection.created'] })
+  scope!: string[];
+
+  @ApiProperty()
+  active!: boolean;
+
+  @ApiProperty({ type: String, nullable: true, description: "Panora's project id" })
+  idProject!: string | null;
+
+  @ApiProperty()
+  createdAt!: Date;
+
+  @ApiProperty()
+  updatedAt!: Date;
+
+  @ApiProperty({ type: Date, nullable: true })
+  deletedAt!: Date | null;
+
+  @ApiProperty({ type: [SecretView] })
+  secrets!: SecretView[];
 }
 
-export interface EndpointResult extends EndpointView {
+export class EndpointResult extends EndpointView {
   /** E.g. scopes overlapping another active endpoint (Panora delivers to only one of them). */
-  warnings: string[];
+  @ApiProperty({
+    type: [String],
+    description: 'E.g. scopes overlapping another active endpoint (Panora delivers an event to only one of them)',
+  })
+  warnings!: string[];
 }
 
-export interface RotationResult extends EndpointResult {
-  rotation: {
-    previousPanoraEndpointId: string;
-    newPanoraEndpointId: string;
-    /** Until then, deliveries signed with the previous secret still verify. */
-    previousSecretExpiresAt: Date;
-    /** False when Panora refused to disable the previous endpoint: disable it by hand. */
-    previousDisabledAtPanora: boolean;
-    error?: string;
-  };
+export class RotationInfo {
+  @ApiProperty()
+  previousPanoraEndpointId!: string;
+
+  @ApiProperty()
+  newPanoraEndpointId!: string;
+
+  /** Until then, deliveries signed with the previous secret still verify. */
+  @ApiProperty({ description: 'Until then, deliveries signed with the previous secret still verify' })
+  previousSecretExpiresAt!: Date;
+
+  /** False when Panora refused to disable the previous endpoint: disable it by hand. */
+  @ApiProperty({ description: 'False when Panora refused to disable the previous endpoint: disable it by hand' })
+  previousDisabledAtPanora!: boolean;
+
+  @ApiPropertyOptional()
+  error?: string;
 }
 
-export interface SyncResult {
+export class RotationResult extends EndpointResult {
+  @ApiProperty({ type: RotationInfo })
+  rotation!: RotationInfo;
+}
+
+class SyncUpdated {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty()
+  panoraEndpointId!: string;
+
+  @ApiPropertyOptional()
+  active?: boolean;
+
+  @ApiPropertyOptional({ type: [String] })
+  scope?: string[];
+}
+
+class SyncOnlyLocal {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty()
+  panoraEndpointId!: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  url!: string | null;
+}
+
+class SyncNotRegistered {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  url!: string | null;
+}
+
+class SyncOnlyAtPanora {
+  @ApiProperty()
+  panoraEndpointId!: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  url!: string | null;
+
+  @ApiProperty({ type: [String] })
+  scope!: string[];
+
+  @ApiProperty({ type: Boolean, nullable: true })
+  active!: boolean | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  description!: string | null;
+}
+
+export class SyncResult {
   /** Local endpoints whose `active` or scope were updated from Panora. */
-  updated: { id: string; panoraEndpointId: string; active?: boolean; scope?: string[] }[];
+  @ApiProperty({ type: [SyncUpdated], description: 'Local endpoints whose active or scope were updated from Panora' })
+  updated!: SyncUpdated[];
+
   /** Local endpoints whose Panora id Panora does not list (deleted in its dashboard?). */
-  onlyLocal: { id: string; panoraEndpointId: string; url: string | null }[];
+  @ApiProperty({
+    type: [SyncOnlyLocal],
+    description: 'Local endpoints whose Panora id Panora does not list (deleted in its dashboard?)',
+  })
+  onlyLocal!: SyncOnlyLocal[];
+
   /** Local endpoints never registered at Panora (imported without an id, or a registration cut short). */
-  notRegistered: { id: string; url: string | null }[];
+  @ApiProperty({
+    type: [SyncNotRegistered],
+    description: 'Local endpoints never registered at Panora (imported without an id, or a registration cut short)',
+  })
+  notRegistered!: SyncNotRegistered[];
+
   /** Endpoints Panora has that this service does not know: import them to receive their events. */
-  onlyAtPanora: {
-    panoraEndpointId: string;
-    url: string | null;
-    scope: string[];
-    active: boolean | null;
-    description: string | null;
-  }[];
-  warnings: string[];
+  @ApiProperty({
+    type: [SyncOnlyAtPanora],
+    description: 'Endpoints Panora has that this service does not know: import them to receive their events',
+  })
+  onlyAtPanora!: SyncOnlyAtPanora[];
+
+  @ApiProperty({ type: [String] })
+  warnings!: string[];
 }

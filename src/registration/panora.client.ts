@@ -89,6 +89,8 @@ export interface PanoraClientOptions {
   maxAttempts?: number;
   /** First retry delay; doubles per attempt, with jitter (default 250 ms). */
   backoffMs?: number;
+  /** Told about every attempt (metrics): route with ids as `:id`, HTTP status or what failed. */
+  onAttempt?: (route: string, status: number | 'timeout' | 'network', milliseconds: number) => void;
 }
 
 interface RequestOptions {
@@ -203,11 +205,14 @@ export class PanoraClient {
         message: 'Panora is not configured: set PANORA_API_KEY (and PANORA_BASE_URL for a self-hosted Panora)',
       });
     }
+    const template = `${method} ${path.replace(/^\/(webhooks|linked_users)\/[^/]+$/, '/$1/:id')}`;
     for (let attempt = 1; ; attempt++) {
       let error: PanoraApiError;
       let retryable: boolean;
+      const started = performance.now();
       try {
         const answer = await this.attempt(method, path, apiKey, options.body);
+        this.options.onAttempt?.(template, answer.status, performance.now() - started);
         if (answer.status >= 200 && answer.status < 300) return answer;
         const panoraMessage = this.messageOf(answer);
         error = new PanoraApiError({
@@ -221,6 +226,11 @@ export class PanoraClient {
         retryable = answer.status >= 500;
       } catch (caught) {
         [error, retryable] = this.networkError(caught, route, options.idempotent);
+        this.options.onAttempt?.(
+          template,
+          error.failure === 'timeout' ? 'timeout' : 'network',
+          performance.now() - started,
+        );
       }
       if (!retryable || attempt >= this.maxAttempts) {
         if (attempt > 1) error.message += ` (after ${attempt} attempts)`;

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Env } from '../config/env.schema';
+import { Metrics } from '../metrics/metrics.service';
 import { EndpointSecretsService } from './endpoint-secrets.service';
 import { EndpointsController } from './endpoints.controller';
 import { EndpointsService } from './endpoints.service';
@@ -21,12 +22,13 @@ import { WebhookEndpoint } from './webhook-endpoint.entity';
     EndpointsService,
     {
       provide: PanoraClient,
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Env, true>) =>
+      inject: [ConfigService, Metrics],
+      useFactory: (config: ConfigService<Env, true>, metrics: Metrics) =>
         new PanoraClient({
           baseUrl: config.get('PANORA_BASE_URL', { infer: true }),
           apiKey: config.get('PANORA_API_KEY', { infer: true }),
           timeoutMs: config.get('PANORA_TIMEOUT_MS', { infer: true }),
+          onAttempt: (route, status, ms) => metrics.panoraCall(route, status, ms),
         }),
     },
   ],

@@ -64,7 +64,7 @@ export class IngestService {
       this.stats.reject('duplicate');
       return { received: true, duplicate: true };
     }
-    this.stats.accept(normalizedType);
+    this.stats.accept(endpointId, normalizedType);
     this.dispatcher.wake();
     return { received: true };
   }

@@ -3,7 +3,7 @@ import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/c
 import type { FastifyRequest } from 'fastify';
 import { AppException } from '../common/http-exception.filter';
 import { EndpointSecretsService } from '../registration/endpoint-secrets.service';
-import { deliveryProblems, type PanoraDelivery } from './delivery';
+import { deliveryProblems, MAX_DATA_DEPTH, type PanoraDelivery } from './delivery';
 import { ReceiverStats } from './receiver-stats.service';
 
 const HEX_SHA256 = /^[0-9a-fA-F]{64}$/;
@@ -79,7 +79,19 @@ export class PanoraSignatureGuard implements CanActivate {
     }
 
     const given = Buffer.from(header, 'hex');
-    const signedText = JSON.stringify(delivery.data);
+    let signedText: string;
+    try {
+      signedText = JSON.stringify(delivery.data);
+    } catch {
+      // `data` sent as an object thousands of levels deep: Fastify's JSON.parse takes it, but
+      // JSON.stringify overflows the stack. Refused like any data nested past the limit (was a 500).
+      this.stats.reject('data');
+      throw new AppException(
+        HttpStatus.BAD_REQUEST,
+        `data nests deeper than ${MAX_DATA_DEPTH} levels`,
+        'DATA_TOO_DEEP',
+      );
+    }
     let verified = false;
     for (const { key } of keys) {
       const expected = createHmac('sha256', key).update(signedText, 'utf8').digest();

@@ -1,37 +1,36 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Metrics, type RejectionReason } from '../metrics/metrics.service';
 
-export type RejectionReason =
-  | 'unknown_endpoint'
-  | 'content_type'
-  | 'body'
-  | 'signature_missing'
-  | 'signature_malformed'
-  | 'signature_mismatch'
-  | 'data'
-  | 'duplicate';
+export type { RejectionReason };
 
 const REPORT_EVERY_MS = 60_000;
 
 /**
- * Counts deliveries and rejections by reason. A burst of rejections is summed into one log line a
- * minute (never one line per request: a flood of bad signatures must not flood the logs), which is
- * where a secret or signature-format drift shows first.
+ * Counts deliveries and rejections by reason, in the Prometheus metrics (`GET /metrics`) and in
+ * the log: a burst of rejections is summed into one log line a minute (never one line per request:
+ * a flood of bad signatures must not flood the logs), which is where a secret or signature-format
+ * drift shows first.
  */
 @Injectable()
 export class ReceiverStats implements OnModuleDestroy {
   private readonly logger = new Logger('WebhookReceiver');
-  readonly accepted = new Map<string, number>();
-  readonly rejected = new Map<RejectionReason, number>();
   private window = new Map<RejectionReason, number>();
   private readonly timer = setInterval(() => this.report(), REPORT_EVERY_MS).unref();
 
-  accept(normalizedType: string): void {
-    this.accepted.set(normalizedType, (this.accepted.get(normalizedType) ?? 0) + 1);
+  constructor(private readonly metrics: Metrics) {}
+
+  accept(endpointId: string, normalizedType: string): void {
+    this.metrics.deliveryReceived(endpointId, normalizedType);
   }
 
   reject(reason: RejectionReason): void {
-    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+    this.metrics.deliveryRejected(reason);
     this.window.set(reason, (this.window.get(reason) ?? 0) + 1);
+  }
+
+  /** Every answer of the receive route, with the time it took. */
+  answered(statusCode: number, milliseconds: number): void {
+    this.metrics.ingestAnswered(statusCode, milliseconds);
   }
 
   onModuleDestroy(): void {

@@ -10,6 +10,8 @@ import { InboxRetention } from './inbox-retention.service';
 import { IngestService } from './ingest.service';
 import { PanoraSignatureGuard } from './panora-signature.guard';
 import { ReceiverStats } from './receiver-stats.service';
+import { TestEventController } from './test-event.controller';
+import { TestEventService } from './test-event.service';
 import { WebhookEventListener } from './webhook-event-listener.entity';
 import { WebhookEvent } from './webhook-event.entity';
 import { WebhooksController } from './webhooks.controller';
@@ -21,7 +23,7 @@ import { WebhooksController } from './webhooks.controller';
  */
 @Module({
   imports: [DiscoveryModule, RegistrationModule, TypeOrmModule.forFeature([WebhookEvent, WebhookEventListener])],
-  controllers: [WebhooksController, EventsController],
+  controllers: [WebhooksController, EventsController, TestEventController],
   providers: [
     PanoraSignatureGuard,
     ReceiverStats,
@@ -30,6 +32,7 @@ import { WebhooksController } from './webhooks.controller';
     DispatcherService,
     EventsService,
     InboxRetention,
+    TestEventService,
   ],
   exports: [DispatcherService, ReceiverStats, InboxRetention],
 })

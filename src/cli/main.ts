@@ -1,0 +1,523 @@
+#!/usr/bin/env node
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError } from 'commander';
+import type { ConnectionTokenDto, ConnectionViewDto, ReconcileReportDto } from '../connections/connections.dto';
+import type { EndpointResult, EndpointView, RotationResult, SyncResult } from '../registration/endpoints.dto';
+import type { EventDetail, EventSummary, ReplayResult } from '../webhooks/events.dto';
+import type { TestEventResult } from '../webhooks/test-event.dto';
+import { AdminClient, CliError } from './admin-client';
+import { fields, plural, table, when } from './format';
+
+interface GlobalOptions {
+  url: string;
+  key?: string;
+  json?: boolean;
+}
+
+interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+const note = (text: string) => process.stderr.write(`${text}\n`);
+
+function defaults(): { url: string; key?: string } {
+  // The service's own .env, so the CLI finds the same port and admin key (the environment wins).
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const env = process.env;
+  const key =
+    env.ADMIN_API_KEY?.trim() ||
+    env.ADMIN_API_KEYS?.split(',')
+      .find((k) => k.trim())
+      ?.trim();
+  return { url: env.PANORA_WEBHOOKS_URL?.trim() || `http://localhost:${env.PORT?.trim() || 3000}`, key };
+}
+
+function positiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a whole number above 0');
+  return parsed;
+}
+
+const list = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+];
+
+function readSecret(value: string): string {
+  if (value !== '-') return value;
+  return readFileSync(0, 'utf8').trim();
+}
+
+function globals(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
+function client(command: Command): AdminClient {
+  const { url, key } = globals(command);
+  // The key from the environment is not a commander default: help would print it.
+  return new AdminClient({ baseUrl: url, key: key ?? defaults().key });
+}
+
+/** Prints `value` as JSON with --json, else the readable form. */
+function show(command: Command, value: unknown, readable: () => string): void {
+  out(globals(command).json ? JSON.stringify(value, null, 2) : readable());
+}
+
+const secretHint = (endpoint: EndpointView) => {
+  const current = endpoint.secrets.find((s) => s.expiresAt === null) ?? endpoint.secrets[0];
+  return current ? `…${current.hint}` : '-';
+};
+
+function describeEndpoint(endpoint: EndpointView | EndpointResult): string {
+  const lines = fields([
+    ['id', endpoint.id],
+    ['active', endpoint.active ? 'yes' : 'no'],
+    ['scope', endpoint.scope.join(', ')],
+    ['Panora id', endpoint.panoraEndpointId],
+    ['registered URL', endpoint.url],
+    ['receive URL', endpoint.receiveUrl],
+    ['description', endpoint.description],
+    [
+      'secrets',
+      endpoint.secrets
+        .map((s) => `…${s.hint}${s.expiresAt ? ` (previous, verifies until ${when(s.expiresAt)})` : ' (current)'}`)
+        .join(', '),
+    ],
+    ['created', when(endpoint.createdAt)],
+  ]);
+  const warnings = 'warnings' in endpoint ? endpoint.warnings : [];
+  return [lines, ...warnings.map((w) => `warning: ${w}`)].join('\n');
+}
+
+function endpointsTable(endpoints: EndpointView[]): string {
+  if (endpoints.length === 0) return 'No endpoints yet: `endpoints register` or `endpoints import`.';
+  return table(
+    ['ID', 'ACTIVE', 'SCOPE', 'PANORA ID', 'SECRET', 'RECEIVE URL'],
+    endpoints.map((e) => [
+      e.id,
+      e.active ? 'yes' : 'no',
+      e.scope.join(','),
+      e.panoraEndpointId,
+      secretHint(e),
+      e.receiveUrl,
+    ]),
+    [36, 3, 48, 36, 8, undefined],
+  );
+}
+
+function eventsTable(events: EventSummary[]): string {
+  if (events.length === 0) return 'No events.';
+  return table(
+    ['ID', 'STATUS', 'TYPE', 'ATTEMPTS', 'RECEIVED (UTC)', 'ENDPOINT', 'LAST ERROR'],
+    events.map((e) => [
+      e.id,
+      e.status,
+      e.normalizedType === e.type ? e.type : `${e.normalizedType} (${e.type})`,
+      e.attempts,
+      when(e.receivedAt),
+      e.endpointId.slice(0, 8),
+      e.lastError,
+    ]),
+    [undefined, undefined, 48, undefined, undefined, undefined, 60],
+  );
+}
+
+function describeEvent(event: EventDetail): string {
+  const head = fields([
+    ['event', event.id],
+    ['type', event.normalizedType === event.type ? event.type : `${event.normalizedType} (delivered as ${event.type})`],
+    ['status', event.status],
+    ['attempts', event.attempts],
+    ['endpoint', event.endpointId],
+    ['id_event', event.idEvent],
+    ['received', when(event.receivedAt)],
+    ['processed', when(event.processedAt)],
+    ...(event.nextAttemptAt ? [['next attempt', when(event.nextAttemptAt)] as [string, string]] : []),
+    ...(event.lastError ? [['last error', event.lastError] as [string, string]] : []),
+  ]);
+  const listeners =
+    event.listeners.length === 0
+      ? 'Listeners: none has run yet (or none handles this type).'
+      : `Listeners:\n${table(
+          ['LISTENER', 'STATUS', 'ATTEMPTS', 'ERROR'],
+          event.listeners.map((l) => [l.listener, l.status, l.attempts, l.lastError]),
+          [undefined, undefined, undefined, 80],
+        )}`;
+  return `${head}\n\n${listeners}`;
+}
+
+async function replayDead(command: Command, options: { type?: string; endpoint?: string; status: 'dead' | 'failed' }) {
+  const api = client(command);
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await api.get<Page<EventSummary>>('/admin/events', {
+      status: options.status,
+      type: options.type,
+      endpointId: options.endpoint,
+      limit: 500,
+      cursor,
+    });
+    ids.push(...page.items.map((e) => e.id));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  if (ids.length === 0) {
+    show(command, { replayed: 0, skipped: [] }, () => `No ${options.status} events to replay.`);
+    return;
+  }
+  // Oldest first, as they were received.
+  ids.reverse();
+  const bar = new SingleBar({
+    format: `Replaying ${options.status} events [{bar}] {value}/{total} {percentage}% | eta {eta_formatted}`,
+    barCompleteChar: '█',
+    barIncompleteChar: '░',
+    stream: process.stderr,
+    noTTYOutput: true,
+    notTTYSchedule: 1000,
+    hideCursor: true,
+  });
+  bar.start(ids.length, 0);
+  let replayed = 0;
+  const skipped: { id: string; reason: string }[] = [];
+  for (const id of ids) {
+    try {
+      await api.post<ReplayResult>(`/admin/events/${id}/replay`);
+      replayed++;
+    } catch (error) {
+      // Being processed right now (409) or gone (404): reported, not fatal.
+      if (error instanceof CliError && (error.status === 409 || error.status === 404)) {
+        skipped.push({ id, reason: error.message });
+      } else {
+        bar.stop();
+        throw error;
+      }
+    }
+    bar.increment();
+  }
+  bar.stop();
+  show(command, { replayed, skipped }, () =>
+    [
+      `Queued ${plural(replayed, `${options.status} event`)} again: their unfinished listeners run now.`,
+      ...skipped.map((s) => `skipped ${s.id}: ${s.reason}`),
+      'Follow them with `events list --status dead` (what is still dead) or `events show <id>`.',
+    ].join('\n'),
+  );
+}
+
+const SETTLED = new Set(['processed', 'dead', 'failed']);
+
+async function sendTestEvent(command: Command, options: { endpoint: string; type: string; timeout: number }) {
+  const api = client(command);
+  const sent = await api.post<TestEventResult>(`/admin/endpoints/${encodeURIComponent(options.endpoint)}/test-event`, {
+    type: options.type,
+  });
+  if (!globals(command).json) {
+    note(
+      `Sent a signed ${sent.deliveredType} (id_event ${sent.idEvent}) to endpoint ${sent.endpointId}: ` +
+        `the receive route answered 200 ${JSON.stringify(sent.receiveAnswer)}; stored as event ${sent.eventId}.`,
+    );
+  }
+  const started = Date.now();
+  let event = await api.get<EventDetail>(`/admin/events/${sent.eventId}`);
+  while (!SETTLED.has(event.status) && Date.now() - started < options.timeout * 1000) {
+    await sleep(200);
+    event = await api.get<EventDetail>(`/admin/events/${sent.eventId}`);
+  }
+  show(command, { sent, event }, () => {
+    const lines = [describeEvent(event)];
+    if (event.status === 'processed' && sent.normalizedType === 'connection.created') {
+      const idConnection = (event.payload as { id_connection?: string } | null)?.id_connection;
+      if (idConnection) {
+        lines.push(
+          '',
+          `Connection ${idConnection} is stored. Its token: npx panora-webhooks connections token ${idConnection}`,
+        );
+      }
+    }
+    if (!SETTLED.has(event.status)) lines.push('', `Not processed after ${options.timeout} s: still ${event.status}.`);
+    return lines.join('\n');
+  });
+  if (event.status !== 'processed') process.exitCode = 1;
+}
+
+export function buildProgram(): Command {
+  const { url } = defaults();
+  const program = new Command('panora-webhooks')
+    .description('Operate a running panora-webhooks service through its admin API')
+    .option('--url <url>', 'the service (env PANORA_WEBHOOKS_URL)', url)
+    .option('--key <key>', 'an admin key (default: env ADMIN_API_KEY, or the first of ADMIN_API_KEYS)')
+    .option('--json', 'print the JSON answers instead of tables')
+    .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true });
+
+  const endpoints = program.command('endpoints').description('webhook endpoints (registration, secrets)');
+  endpoints
+    .command('list')
+    .description('list endpoints')
+    .action(async (_options, command: Command) => {
+      const found = await client(command).get<EndpointView[]>('/admin/endpoints');
+      show(command, found, () => endpointsTable(found));
+    });
+  endpoints
+    .command('show')
+    .description('show one endpoint')
+    .argument('<id>', 'endpoint id')
+    .action(async (id: string, _options, command: Command) => {
+      const endpoint = await client(command).get<EndpointView>(`/admin/endpoints/${encodeURIComponent(id)}`);
+      show(command, endpoint, () => describeEndpoint(endpoint));
+    });
+  endpoints
+    .command('register')
+    .description('register a new endpoint at Panora (needs PANORA_API_KEY on the service)')
+    .requiredOption(
+      '--scope <types>',
+      'event types, comma-separated (e.g. connection.created,crm.contact.created)',
+      list,
+    )
+    .option('--description <text>', 'a description, shown in Panora')
+    .option('--receive-url <url>', 'the URL Panora delivers to (default: PUBLIC_BASE_URL/webhooks/panora/<id>)')
+    .action(async (options: { scope: string[]; description?: string; receiveUrl?: string }, command: Command) => {
+      const endpoint = await client(command).post<EndpointResult>('/admin/endpoints', {
+        scope: options.scope,
+        description: options.description,
+        url: options.receiveUrl,
+      });
+      show(command, endpoint, () => `Registered at Panora.\n${describeEndpoint(endpoint)}`);
+    });
+  endpoints
+    .command('import')
+    .description("adopt an endpoint made in Panora's dashboard, with the secret Panora showed")
+    .requiredOption('--secret <secret>', 'its signing secret ("-" reads it from standard input)')
+    .option('--panora-id <id>', "Panora's id of the endpoint (id_webhook_endpoint)")
+    .option('--scope <types>', 'its event types, comma-separated', list)
+    .option('--receive-url <url>', 'the URL registered at Panora, if it is not the one this service prints')
+    .action(
+      async (
+        options: { secret: string; panoraId?: string; scope?: string[]; receiveUrl?: string },
+        command: Command,
+      ) => {
+        const endpoint = await client(command).post<EndpointResult>('/admin/endpoints/import', {
+          secret: readSecret(options.secret),
+          id_webhook_endpoint: options.panoraId,
+          scope: options.scope,
+          url: options.receiveUrl,
+        });
+        show(
+          command,
+          endpoint,
+          () =>
+            `Imported. Give Panora this URL for the endpoint: ${endpoint.url ?? endpoint.receiveUrl}\n${describeEndpoint(endpoint)}`,
+        );
+      },
+    );
+  endpoints
+    .command('rotate')
+    .description('new secret through a replacement endpoint at Panora; the old one verifies for SECRET_ROTATION_GRACE')
+    .argument('<id>', 'endpoint id')
+    .action(async (id: string, _options, command: Command) => {
+      const result = await client(command).post<RotationResult>(`/admin/endpoints/${encodeURIComponent(id)}/rotate`);
+      show(command, result, () =>
+        [
+          `Rotated: Panora endpoint ${result.rotation.previousPanoraEndpointId} → ${result.rotation.newPanoraEndpointId}.`,
+          `The previous secret verifies until ${when(result.rotation.previousSecretExpiresAt)} UTC.`,
+          result.rotation.previousDisabledAtPanora
+            ? 'The previous endpoint is disabled at Panora.'
+            : `warning: Panora did not disable the previous endpoint (${result.rotation.error ?? 'no reason given'}): disable it in Panora's dashboard.`,
+          describeEndpoint(result),
+        ].join('\n'),
+      );
+    });
+  for (const [name, active] of [
+    ['disable', false],
+    ['enable', true],
+  ] as const) {
+    endpoints
+      .command(name)
+      .description(`${name} an endpoint, at Panora then here`)
+      .argument('<id>', 'endpoint id')
+      .action(async (id: string, _options, command: Command) => {
+        const endpoint = await client(command).patch<EndpointResult>(`/admin/endpoints/${encodeURIComponent(id)}`, {
+          active,
+        });
+        show(command, endpoint, () => `${active ? 'Enabled' : 'Disabled'}.\n${describeEndpoint(endpoint)}`);
+      });
+  }
+  endpoints
+    .command('delete')
+    .description('delete an endpoint at Panora, then here (its events are kept, its secrets erased)')
+    .argument('<id>', 'endpoint id')
+    .option('--yes', 'confirm the deletion')
+    .action(async (id: string, options: { yes?: boolean }, command: Command) => {
+      if (!options.yes) throw new CliError(`This deletes endpoint ${id} at Panora and here: add --yes to confirm`);
+      const endpoint = await client(command).delete<EndpointResult>(`/admin/endpoints/${encodeURIComponent(id)}`);
+      show(command, endpoint, () => `Deleted endpoint ${endpoint.id} (its events are kept).`);
+    });
+  endpoints
+    .command('sync')
+    .description("compare with Panora's endpoints (active, scope, one-sided endpoints)")
+    .action(async (_options, command: Command) => {
+      const result = await client(command).post<SyncResult>('/admin/endpoints/sync');
+      show(command, result, () =>
+        [
+          `Updated from Panora: ${result.updated.length}`,
+          ...result.updated.map((u) => `  ${u.id}: active=${u.active ?? '='} scope=${u.scope?.join(',') ?? '='}`),
+          `Only here (Panora no longer lists them): ${result.onlyLocal.length}`,
+          ...result.onlyLocal.map((e) => `  ${e.id} (Panora id ${e.panoraEndpointId})`),
+          `Never registered at Panora: ${result.notRegistered.length}`,
+          ...result.notRegistered.map((e) => `  ${e.id}`),
+          `Only at Panora (import them to receive their events): ${result.onlyAtPanora.length}`,
+          ...result.onlyAtPanora.map((e) => `  ${e.panoraEndpointId} ${e.url ?? ''} [${e.scope.join(',')}]`),
+          ...result.warnings.map((w) => `warning: ${w}`),
+        ].join('\n'),
+      );
+    });
+
+  const events = program.command('events').description('received events');
+  events
+    .command('list')
+    .description('list events, newest first')
+    .option('--status <status>', 'received, processing, processed, failed or dead')
+    .option('--type <type>', 'event type (normalised or as delivered)')
+    .option('--endpoint <id>', 'endpoint id')
+    .option('--limit <n>', 'how many (1–500)', positiveInt, 20)
+    .option('--cursor <cursor>', 'the cursor printed after the previous page')
+    .action(
+      async (
+        options: { status?: string; type?: string; endpoint?: string; limit: number; cursor?: string },
+        command: Command,
+      ) => {
+        const page = await client(command).get<Page<EventSummary>>('/admin/events', {
+          status: options.status,
+          type: options.type,
+          endpointId: options.endpoint,
+          limit: options.limit,
+          cursor: options.cursor,
+        });
+        show(command, page, () =>
+          [eventsTable(page.items), ...(page.nextCursor ? [`More: --cursor ${page.nextCursor}`] : [])].join('\n'),
+        );
+      },
+    );
+  events
+    .command('show')
+    .description('one event: its payload (credentials redacted) and how each listener handled it')
+    .argument('<id>', 'event id (the ID column of events list)')
+    .option('--no-payload', 'leave the payload out')
+    .action(async (id: string, options: { payload: boolean }, command: Command) => {
+      const event = await client(command).get<EventDetail>(`/admin/events/${encodeURIComponent(id)}`);
+      show(command, event, () =>
+        options.payload
+          ? `${describeEvent(event)}\n\nPayload (credentials redacted):\n${JSON.stringify(event.payload, null, 2)}`
+          : describeEvent(event),
+      );
+    });
+  events
+    .command('replay')
+    .description('run the failed or dead listeners of one event again')
+    .argument('<id>', 'event id')
+    .option('--all', 'run every listener again, not only the unfinished ones')
+    .action(async (id: string, options: { all?: boolean }, command: Command) => {
+      const result = await client(command).post<ReplayResult>(
+        `/admin/events/${encodeURIComponent(id)}/replay${options.all ? '?all=true' : ''}`,
+      );
+      show(command, result, () => `Queued event ${result.id} again (${result.listeners} listeners).`);
+    });
+
+  program
+    .command('replay')
+    .description('replay every dead (or failed) event, one by one, with a progress bar')
+    .option('--dead', 'the dead events')
+    .option('--failed', 'the failed events (waiting for a retry) instead')
+    .option('--type <type>', 'only events of this type')
+    .option('--endpoint <id>', 'only events of this endpoint')
+    .action(
+      async (options: { dead?: boolean; failed?: boolean; type?: string; endpoint?: string }, command: Command) => {
+        if (options.dead === options.failed) throw new CliError('Say which events: --dead or --failed');
+        await replayDead(command, { ...options, status: options.dead ? 'dead' : 'failed' });
+      },
+    );
+
+  program
+    .command('send-test-event')
+    .description(
+      "send a realistic sample event, signed with the endpoint's secret exactly like Panora, and show how it was processed",
+    )
+    .requiredOption('--endpoint <id>', 'endpoint id')
+    .option('--type <type>', 'an event type Panora offers', 'connection.created')
+    .option('--timeout <seconds>', 'how long to wait for processing', positiveInt, 30)
+    .action(async (options: { endpoint: string; type: string; timeout: number }, command: Command) => {
+      await sendTestEvent(command, options);
+    });
+
+  const connections = program.command('connections').description("end-users' connections");
+  connections
+    .command('list')
+    .description('list connections, newest first (without tokens)')
+    .option('--origin-id <id>', "the app's own user id")
+    .option('--provider <slug>', 'e.g. hubspot')
+    .option('--limit <n>', 'how many (1–500)', positiveInt, 50)
+    .action(async (options: { originId?: string; provider?: string; limit: number }, command: Command) => {
+      const { items } = await client(command).get<{ items: ConnectionViewDto[] }>('/admin/connections', {
+        originId: options.originId,
+        provider: options.provider,
+        limit: options.limit,
+      });
+      show(command, items, () =>
+        items.length === 0
+          ? 'No connections yet.'
+          : table(
+              ['ID', 'PROVIDER', 'VERTICAL', 'STATUS', 'APP USER', 'TOKEN', 'SOURCE', 'CREATED (UTC)'],
+              items.map((c) => [
+                c.idConnection,
+                c.providerSlug,
+                c.vertical,
+                c.status,
+                c.linkedUserOriginId,
+                c.tokenHint ? `…${c.tokenHint}` : '-',
+                c.source,
+                when(c.createdAt),
+              ]),
+            ),
+      );
+    });
+  connections
+    .command('token')
+    .description("print a connection's token (for Panora's unified API, header x-connection-token); the read is logged")
+    .argument('<id>', 'connection id (id_connection)')
+    .action(async (id: string, _options, command: Command) => {
+      const token = await client(command).get<ConnectionTokenDto>(`/admin/connections/${encodeURIComponent(id)}/token`);
+      show(command, token, () => token.connectionToken);
+    });
+  connections
+    .command('reconcile')
+    .description("pull Panora's connections (GET /connections) and add the ones whose webhook was missed")
+    .action(async (_options, command: Command) => {
+      const report = await client(command).post<ReconcileReportDto>('/admin/connections/reconcile');
+      show(command, report, () =>
+        fields([
+          ['seen at Panora', report.seen],
+          ['created here', report.created],
+          ['updated', report.updated],
+          ['unchanged', report.unchanged],
+          ['failed', report.failed],
+          ['app user ids resolved', report.originIdsResolved],
+        ]),
+      );
+    });
+
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    note(`error: ${error instanceof CliError ? error.message : String((error as Error)?.stack ?? error)}`);
+    process.exitCode = 1;
+  });

@@ -1,0 +1,117 @@
+import { applyDecorators } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  ApiUnauthorizedResponse,
+  DocumentBuilder,
+  getSchemaPath,
+  SwaggerModule,
+} from '@nestjs/swagger';
+import type { ErrorBody } from './http-exception.filter';
+
+export const ADMIN_AUTH = 'admin-key';
+export const METRICS_AUTH = 'metrics-token';
+export const DOCS_PATH = 'docs';
+export const OPENAPI_JSON_PATH = 'docs/openapi.json';
+
+/** Every error answer: the exception filter's body. */
+export class ErrorBodyDto implements ErrorBody {
+  @ApiProperty({ example: 404 })
+  statusCode!: number;
+
+  @ApiProperty({ example: 'Not Found' })
+  error!: string;
+
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    description: 'What went wrong; a list of problems for a request that failed validation',
+    example: 'No endpoint with id 5b1c…',
+  })
+  message!: string | string[];
+
+  @ApiPropertyOptional({ description: 'A stable code for programs', example: 'ENDPOINT_NOT_FOUND' })
+  code?: string;
+}
+
+/** The admin API's bearer auth, with its 401. */
+export function ApiAdminAuth(): ClassDecorator & MethodDecorator {
+  return applyDecorators(
+    ApiBearerAuth(ADMIN_AUTH),
+    ApiUnauthorizedResponse({
+      type: ErrorBodyDto,
+      description: 'No admin key, an unknown one, or ADMIN_API_KEYS is empty (the admin API is then disabled)',
+    }),
+  );
+}
+
+/** Documents error answers: `@ApiErrors({ 404: 'No such endpoint' })`. */
+export function ApiErrors(errors: Record<number, string>): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...Object.entries(errors).map(([status, description]) =>
+      ApiResponse({ status: Number(status), description, type: ErrorBodyDto }),
+    ),
+  );
+}
+
+/** A `{items, nextCursor}` page of `model`. */
+export function ApiPageResponse(model: new (...args: never[]) => unknown, description: string): MethodDecorator {
+  return applyDecorators(
+    ApiExtraModels(model),
+    ApiResponse({
+      status: 200,
+      description,
+      schema: {
+        type: 'object',
+        required: ['items', 'nextCursor'],
+        properties: {
+          items: { type: 'array', items: { $ref: getSchemaPath(model) } },
+          nextCursor: {
+            type: 'string',
+            nullable: true,
+            description: 'Pass as `cursor` for the next page; null on the last page',
+          },
+        },
+      },
+    }),
+  );
+}
+
+const DESCRIPTION = `Receives Panora's webhooks, verifies and stores them, hands them to the connections and CRM
+modules and publishes domain events to RabbitMQ.
+
+**Admin API** (\`/admin/...\`): every route needs \`Authorization: Bearer <key>\` with a key from
+\`ADMIN_API_KEYS\`. Errors are \`{statusCode, error, message, code?}\`; a request that fails validation
+answers 400 with \`message\` listing the problems.
+
+**Receiving** (\`POST /webhooks/panora/{endpointId}\`) is Panora's: signed with \`Panora-Signature\`.`;
+
+/**
+ * The OpenAPI document of every route, served as JSON at `/docs/openapi.json` and browsable (Swagger
+ * UI, from the swagger-ui-dist package: nothing is fetched from the internet) at `/docs`.
+ */
+export function setupOpenApi(app: NestFastifyApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('panora-webhooks')
+    .setDescription(DESCRIPTION)
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'One of ADMIN_API_KEYS' }, ADMIN_AUTH)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when it is set' }, METRICS_AUTH)
+    .addTag('endpoints', 'Webhook endpoints: registration at Panora, import, rotation, test events')
+    .addTag('events', 'Received events: inspect and replay')
+    .addTag('connections', "Connections caught from connection.created, with the end-users' connection tokens")
+    .addTag('crm', 'CRM projections (read-only)')
+    .addTag('webhooks', "Panora's deliveries")
+    .addTag('operations', 'Health and metrics')
+    .build();
+  SwaggerModule.setup(DOCS_PATH, app, () => SwaggerModule.createDocument(app, config), {
+    jsonDocumentUrl: OPENAPI_JSON_PATH,
+    raw: ['json'],
+    customSiteTitle: 'panora-webhooks API',
+    // No call to the public validator: the page works offline.
+    swaggerOptions: { validatorUrl: null, docExpansion: 'list', tagsSorter: 'alpha', persistAuthorization: false },
+  });
+}
