@@ -15,6 +15,12 @@ export interface OutboxMessageInput {
   source?: string;
   /** When the state change happened; defaults to now. */
   occurredAt?: Date;
+  /**
+   * The message id (the AMQP `message_id` consumers dedupe on); a random UUID when unset. Give a
+   * stable one for an event that may be enqueued again (a listener re-run after a crash): a row
+   * with that id already in the outbox makes the repeat a no-op.
+   */
+  id?: string;
 }
 
 /**
@@ -49,10 +55,12 @@ export class OutboxService {
       [ENQUEUE_LOCK_SPACE, [...new Set(rows.map((row) => row.key))]],
     );
     await manager.query(
-      `INSERT INTO outbox_messages (type, entity_key, source, payload, occurred_at)
-       SELECT m->>'type', m->>'key', m->>'source', m->'data', (m->>'occurredAt')::timestamptz
+      `INSERT INTO outbox_messages (id, type, entity_key, source, payload, occurred_at)
+       SELECT COALESCE((m->>'id')::uuid, gen_random_uuid()), m->>'type', m->>'key', m->>'source', m->'data',
+              (m->>'occurredAt')::timestamptz
        FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(m, n)
-       ORDER BY n`,
+       ORDER BY n
+       ON CONFLICT (id) DO NOTHING`,
       [JSON.stringify(rows)],
     );
     // Delivered to listeners when (and only if) the transaction commits.
@@ -60,11 +68,14 @@ export class OutboxService {
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function isList(message: OutboxMessageInput | readonly OutboxMessageInput[]): message is readonly OutboxMessageInput[] {
   return Array.isArray(message);
 }
 
 interface Row {
+  id?: string;
   type: string;
   key: string;
   source: string;
@@ -95,5 +106,8 @@ function toRow(message: OutboxMessageInput, now: Date): Row {
   if (data === undefined) {
     throw new Error(`Data of event ${message.type} cannot be serialised as JSON`);
   }
-  return { type: message.type, key: message.key, source, data, occurredAt: occurredAt.toISOString() };
+  if (message.id !== undefined && !UUID.test(message.id)) {
+    throw new Error(`Invalid id for event ${message.type}: expected a UUID`);
+  }
+  return { id: message.id, type: message.type, key: message.key, source, data, occurredAt: occurredAt.toISOString() };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -25,6 +26,9 @@ export class PanoraForwarder {
       this.outbox.enqueue(
         manager,
         events.map((event) => ({
+          // The same id each time this event is forwarded: a re-run after a crash (at-least-once
+          // dispatch) writes nothing, instead of a second message consumers could not dedupe.
+          id: stableUuid(`panora-event:${event.meta.endpointId}:${event.meta.idEvent}`),
           type: event.type,
           key: `panora-event:${event.meta.endpointId}:${event.meta.idEvent}`,
           occurredAt: event.meta.receivedAt,
@@ -39,4 +43,13 @@ export class PanoraForwarder {
       ),
     );
   }
+}
+
+/** A UUID (version 8, RFC 9562) derived from `text` with SHA-256. */
+export function stableUuid(text: string): string {
+  const bytes = createHash('sha256').update(text, 'utf8').digest().subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x80;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -33,11 +33,13 @@ const DATABASE_UNREACHABLE = new Set([
 
 /** True for errors that mean "the database is not there right now", not "the query is wrong". */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
+  // Duck-typed: errors from another realm (Node's own, under a test runner) fail instanceof.
+  if (typeof error !== 'object' || error === null || typeof (error as { message?: unknown }).message !== 'string')
+    return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (DATABASE_UNREACHABLE.has(code) || code.startsWith('08'))) return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(
-    error.message,
+  return /Connection terminated|connection timeout|Query read timeout|Client has encountered a connection error|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(
+    (error as Error).message,
   );
 }
 
@@ -94,7 +96,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
       return {
         statusCode: HttpStatus.SERVICE_UNAVAILABLE,
         error: reason(HttpStatus.SERVICE_UNAVAILABLE),
-        message: 'The database is unreachable; nothing was stored. Try again shortly.',
+        message:
+          'The database is unreachable, so the request may not have been completed. Try again shortly: a delivery that was stored after all answers duplicate.',
       };
     }
     // Fastify's own errors (bad JSON, body too large, unsupported media type) carry a 4xx status

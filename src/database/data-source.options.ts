@@ -21,6 +21,9 @@ export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
     extra: {
       // Fail fast when the database is unreachable, so requests get a 503 instead of hanging.
       connectionTimeoutMillis: 5_000,
+      // A database that stops answering without closing the connection: give up on a query after
+      // this instead of holding the request (and its sender) forever.
+      query_timeout: 60_000,
     },
   };
 }

@@ -9,7 +9,8 @@ const REDACTED = new Set([...DROPPED, ...SEALED, 'secret', 'api_key', 'password'
 
 /** Cheap pre-check on the JSON text: only payloads that mention a token are parsed and rewritten. */
 export function mayHoldCredentials(json: string): boolean {
-  return json.includes('_token"');
+  // A key may also be written with escapes (`"connection\u005ftoken"`): any escape means parse.
+  return json.includes('_token"') || json.includes('\\u');
 }
 
 function mapTopLevelObjects(payload: unknown, fn: (row: Record<string, unknown>) => Record<string, unknown>): unknown {
