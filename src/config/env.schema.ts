@@ -84,6 +84,8 @@ export const envSchema = z.object({
   WEBHOOK_RETRY_MAX_MS: positiveInt.default(12 * 60 * 60 * 1000),
   /** Events handed to listeners at the same time (each may hold a database connection). */
   DISPATCH_CONCURRENCY: positiveInt.max(100).default(8),
+  /** Stored (compressed) payload bytes taken per dispatcher round, at least one event. */
+  DISPATCH_BATCH_BYTES: byteSize.default(8 * 1024 * 1024),
   /** Events taken per dispatcher round. */
   DISPATCH_BATCH_SIZE: positiveInt.max(1000).default(100),
   /** How long a claimed event stays with one dispatcher before another may take it (ms). */

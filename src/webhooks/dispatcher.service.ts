@@ -54,6 +54,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly batchSize: number;
+  private readonly batchBytes: number;
   private readonly concurrency: number;
   private readonly pollMs: number;
   /** How long a claimed event stays hidden from other dispatchers (a crash mid-run gives it back). */
@@ -79,6 +80,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     this.retryBaseMs = config.get('WEBHOOK_RETRY_BASE_MS', { infer: true });
     this.retryMaxMs = config.get('WEBHOOK_RETRY_MAX_MS', { infer: true });
     this.batchSize = config.get('DISPATCH_BATCH_SIZE', { infer: true });
+    this.batchBytes = config.get('DISPATCH_BATCH_BYTES', { infer: true });
     this.concurrency = config.get('DISPATCH_CONCURRENCY', { infer: true });
     this.pollMs = config.get('DISPATCH_POLL_MS', { infer: true });
     this.leaseMs = config.get('DISPATCH_LEASE_MS', { infer: true });
@@ -141,10 +143,10 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     try {
       for (;;) {
         if (this.stopped) return;
-        const rows = await this.claim();
+        const { rows, more } = await this.claim();
         if (rows.length === 0) break;
         await this.processAll(rows);
-        if (rows.length < this.batchSize) break;
+        if (!more) break;
       }
       await this.scheduleNextDue();
     } catch (error) {
@@ -166,25 +168,43 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     });
   }
 
-  private async claim(): Promise<ClaimedRow[]> {
+  /**
+   * Takes up to DISPATCH_BATCH_SIZE due events, and no more than DISPATCH_BATCH_BYTES of stored
+   * payload (at least one event): a round of `*.pulled` events of megabytes each must not all sit
+   * in memory at once. Candidates are locked first, sizes read without loading the payloads, and
+   * only the chosen ones are claimed; the others are released at commit, untouched.
+   */
+  private async claim(): Promise<{ rows: ClaimedRow[]; more: boolean }> {
     return this.bookkeeping(async (manager) => {
+      const candidates = await manager.query<{ id: string; size: number }[]>(
+        `SELECT id, coalesce(pg_column_size(payload), 0) AS size FROM webhook_events
+          WHERE status IN ('received', 'processing', 'failed') AND next_attempt_at <= now()
+          ORDER BY next_attempt_at, id
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED`,
+        [this.batchSize],
+      );
+      const chosen: string[] = [];
+      let bytes = 0;
+      for (const candidate of candidates) {
+        if (chosen.length > 0 && bytes + candidate.size > this.batchBytes) break;
+        chosen.push(candidate.id);
+        bytes += candidate.size;
+      }
+      if (chosen.length === 0) return { rows: [], more: false };
       // TypeORM answers an UPDATE with [rows, count].
       const [rows] = await manager.query<[ClaimedRow[], number]>(
         `UPDATE webhook_events e
             SET status = 'processing', attempts = e.attempts + 1,
                 next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
-          WHERE e.id IN (
-                SELECT id FROM webhook_events
-                 WHERE status IN ('received', 'processing', 'failed') AND next_attempt_at <= now()
-                 ORDER BY next_attempt_at, id
-                 LIMIT $1
-                 FOR UPDATE SKIP LOCKED)
+          WHERE e.id = ANY($1::bigint[])
           RETURNING e.id, e.endpoint_id, e.id_event, e.type, e.normalized_type, e.payload, e.attempts, e.received_at,
                     (SELECT array_agg(l.listener) FROM webhook_event_listeners l
                       WHERE l.event_id = e.id AND l.status = 'succeeded') AS done`,
-        [this.batchSize, this.leaseMs],
+        [chosen, this.leaseMs],
       );
-      return rows;
+      rows.sort((a, b) => Number(a.id) - Number(b.id));
+      return { rows, more: candidates.length === this.batchSize || chosen.length < candidates.length };
     });
   }
 
