@@ -50,7 +50,7 @@ export const PANORA_SCOPES: readonly string[] = [
 ];
 
 /** Delivered as `<x>.push` when the scope subscribed to was `<x>.created`. */
-const PUSH_ALIASED = new Set([
+export const PUSH_ALIASED: ReadonlySet<string> = new Set([
   'crm.company',
   'crm.deal',
   'crm.engagement',

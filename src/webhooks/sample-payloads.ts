@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { PUSH_ALIASED } from './panora-event-types';
 
 /**
  * Realistic payloads for test events, in the shapes Panora's code sends (shared/panora-facts.md):
@@ -6,20 +7,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
  * `*.push` where Panora does so), arrays of raw database rows for `*.pulled`. Every id is fresh,
  * so each test event creates new rows downstream.
  */
-
-/** `<x>.created` scopes Panora delivers as `<x>.push`. */
-const DELIVERED_AS_PUSH = new Set([
-  'crm.company',
-  'crm.deal',
-  'crm.engagement',
-  'crm.note',
-  'crm.task',
-  'ticketing.ticket',
-  'ticketing.comment',
-  'ticketing.attachment',
-  'ecommerce.order',
-  'ecommerce.product',
-]);
 
 export interface SampleEvent {
   /** The type as Panora delivers it (e.g. `crm.company.push` for the scope `crm.company.created`). */
@@ -248,5 +235,5 @@ export function sampleEvent(scope: string, now = new Date()): SampleEvent | null
     ...timestamps(now),
   };
   const base = `${vertical}.${object}`;
-  return { deliveredType: DELIVERED_AS_PUSH.has(base) ? `${base}.push` : scope, payload };
+  return { deliveredType: PUSH_ALIASED.has(base) ? `${base}.push` : scope, payload };
 }
