@@ -1,7 +1,11 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 /** A Panora connection of one of the app's end-users, as caught from `connection.created`. */
 @Entity('connections')
+@Check('connections_source_check', "source IN ('webhook', 'reconciliation')")
+@Index('connections_linked_user', ['idLinkedUser'])
+@Index('connections_origin', ['linkedUserOriginId'])
+@Index('connections_provider', ['providerSlug', 'vertical'])
 export class Connection {
   @PrimaryColumn({ name: 'id_connection', type: 'text' })
   idConnection!: string;

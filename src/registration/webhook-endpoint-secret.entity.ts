@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 
 /**
@@ -6,6 +6,7 @@ import { WebhookEndpoint } from './webhook-endpoint.entity';
  * active secret, plus the previous one during a rotation's grace period (`expiresAt` set).
  */
 @Entity('webhook_endpoint_secrets')
+@Index('webhook_endpoint_secrets_endpoint', ['endpointId'])
 export class WebhookEndpointSecret {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -14,7 +15,7 @@ export class WebhookEndpointSecret {
   endpointId!: string;
 
   @ManyToOne(() => WebhookEndpoint, (endpoint) => endpoint.secrets, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'endpoint_id' })
+  @JoinColumn({ name: 'endpoint_id', foreignKeyConstraintName: 'webhook_endpoint_secrets_endpoint_id_fkey' })
   endpoint?: WebhookEndpoint;
 
   @Column({ name: 'sealed_secret', type: 'text' })
