@@ -1,5 +1,5 @@
 import type { OutboxMessageInput } from '../bus/outbox.service';
-import type { CrmKind, CrmShape } from './crm-mapping';
+import type { CrmKind, CrmProjectionInput, CrmShape } from './crm-mapping';
 
 /** A `crm_objects` row as the SQL in this module selects it (`RETURNING` / `SELECT`). */
 export interface CrmObjectRow {
@@ -25,21 +25,13 @@ export const CRM_OBJECT_COLUMNS =
   'kind, panora_id, remote_id, connection_id, name, email, domain, modified_at, shape, data, ' +
   'first_event_id::text AS first_event_id, last_event_id::text AS last_event_id, first_seen_at, updated_at, deleted_at';
 
-/** One projected CRM object, as the read API returns it and as the bus events carry it. */
-export interface CrmObjectView {
+/**
+ * One projected CRM object, as the read API returns it and as the bus events carry it: what was
+ * written (`modifiedAt` is that of the stored version; `shape` is `unified` for Panora's unified
+ * model, `raw` for a row of Panora's database from `*.pulled`), plus its kind and history.
+ */
+export interface CrmObjectView extends CrmProjectionInput {
   kind: CrmKind;
-  /** Panora's id. */
-  id: string;
-  remoteId: string | null;
-  connectionId: string | null;
-  name: string | null;
-  email: string | null;
-  domain: string | null;
-  /** Panora's `modified_at` of the stored version. */
-  modifiedAt: string | null;
-  /** `unified` (Panora's unified model) or `raw` (a row of Panora's database, from `*.pulled`). */
-  shape: CrmShape;
-  data: Record<string, unknown>;
   /** Inbox ids (`/admin/events/:id`) of the event that created the row and of the last one that changed it. */
   firstEventId: string;
   lastEventId: string;
