@@ -168,7 +168,7 @@ export class ConnectionsService {
 
   /**
    * Records the app's own user id for a connection. Answers false when the connection is not
-   * stored yet (its `connection.created` listener has not committed).
+   * stored yet (its `connection.created` listener has not committed), so the caller retries.
    */
   async setOriginId(idConnection: string, originId: string): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
@@ -181,10 +181,14 @@ export class ConnectionsService {
         await this.publish(manager, idConnection, CONNECTION_UPDATED, 'webhook', ['linked_user_origin_id']);
         return true;
       }
-      const exists: unknown[] = await manager.query('SELECT 1 FROM connections WHERE id_connection = $1', [
-        idConnection,
-      ]);
-      return exists.length === 1;
+      // Nothing updated: either the row already holds this origin id, or it is not visible yet. The
+      // check must ask for the origin id too: the connection may commit between the UPDATE and this
+      // SELECT, and answering "stored" then would leave the origin id unset for good.
+      const done: unknown[] = await manager.query(
+        'SELECT 1 FROM connections WHERE id_connection = $1 AND linked_user_origin_id = $2',
+        [idConnection, originId],
+      );
+      return done.length === 1;
     });
   }
 
