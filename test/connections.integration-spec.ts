@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { ConnectionsListener } from '../src/connections/connections.listener';
+import { PanoraWebhookEvent } from '../src/webhooks/panora-event';
+import type { PanoraConnection } from '../src/webhooks/panora-payloads';
 import { startTestApp, TestApp } from './support/app';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { FakePanora } from './support/fake-panora';
@@ -128,12 +131,122 @@ describe('ConnectionsModule: catching connection tokens', () => {
     expect(token.json).toEqual({ idConnection: payload.id_connection, connectionToken: reauthorised.connection_token });
   });
 
+  describe('the two connection.created listeners, in either order', () => {
+    const listenerEvent = (payload: ReturnType<typeof connectionPayload>) => {
+      // What listeners get: the inbox has dropped Panora's OAuth blobs.
+      const { access_token: _access, refresh_token: _refresh, ...data } = payload;
+      return new PanoraWebhookEvent<PanoraConnection>('connection.created', data, {
+        inboxId: String(Date.now()),
+        endpointId: endpoint.id,
+        idEvent: randomUUID(),
+        deliveredType: 'connection.created',
+        receivedAt: new Date(),
+        attempt: 1,
+      });
+    };
+
+    it('should resolve the app user id on the first attempt when resolve-linked-user runs before store', async () => {
+      const listener = service.app.get(ConnectionsListener);
+      const payload = connectionPayload();
+      tokens.push(payload.connection_token);
+      fake.linkedUsers.set(payload.id_linked_user, {
+        id_linked_user: payload.id_linked_user,
+        linked_user_origin_id: 'app-user-first',
+      });
+      const event = listenerEvent(payload);
+
+      // The bad order, made deterministic: store has not run (let alone committed) yet.
+      await listener.resolveLinkedUser(event);
+      expect(event.run.failed.get('connections.resolve-linked-user')?.message).toBeUndefined();
+      expect([...event.run.succeeded]).toEqual(['connections.resolve-linked-user']);
+      expect(await connectionRow(payload.id_connection)).toMatchObject({
+        linked_user_origin_id: 'app-user-first',
+        token_hint: payload.connection_token.slice(-4),
+        provider_slug: 'hubspot',
+        source: 'webhook',
+      });
+
+      // store runs afterwards: the row is already what the event says, so nothing changes.
+      await listener.store(event);
+      expect(event.run.failed.size).toBe(0);
+      expect((await connectionRow(payload.id_connection)).linked_user_origin_id).toBe('app-user-first');
+      expect((await outbox(payload.id_connection)).map((e) => e.type)).toEqual([
+        'connections.connection.created',
+        'connections.connection.updated',
+      ]);
+      expect((await admin(`/admin/connections/${payload.id_connection}/token`)).json.connectionToken).toBe(
+        payload.connection_token,
+      );
+    });
+
+    it('should not let a late retry of an older connection.created undo a re-authorisation', async () => {
+      const listener = service.app.get(ConnectionsListener);
+      const payload = connectionPayload();
+      const reauthorised = { ...payload, connection_token: randomUUID() };
+      tokens.push(payload.connection_token, reauthorised.connection_token);
+      fake.linkedUsers.set(payload.id_linked_user, {
+        id_linked_user: payload.id_linked_user,
+        linked_user_origin_id: 'app-user-late',
+      });
+      const older = listenerEvent(payload);
+      await listener.store(older);
+      await listener.store(listenerEvent(reauthorised));
+      // The older event's linked-user lookup succeeds only now (e.g. retried after a Panora outage).
+      await listener.resolveLinkedUser(older);
+      expect(older.run.failed.size).toBe(0);
+      expect((await connectionRow(payload.id_connection)).linked_user_origin_id).toBe('app-user-late');
+      expect((await admin(`/admin/connections/${payload.id_connection}/token`)).json.connectionToken).toBe(
+        reauthorised.connection_token,
+      );
+    });
+
+    it('should resolve every app user id on the first attempt across concurrent deliveries', async () => {
+      const payloads = Array.from({ length: 8 }, () => connectionPayload());
+      for (const [i, p] of payloads.entries()) {
+        fake.linkedUsers.set(p.id_linked_user, { id_linked_user: p.id_linked_user, linked_user_origin_id: `app-${i}` });
+      }
+      // Posted at once, so the dispatcher takes them in one round: both listeners of each event run side by side.
+      const deliveries = payloads.map((payload) => {
+        tokens.push(payload.connection_token);
+        return delivery({ secret: endpoint.secret, type: 'connection.created', payload });
+      });
+      const answers = await Promise.all(
+        deliveries.map((d) => post(`${service.baseUrl}/webhooks/panora/${endpoint.id}`, d)),
+      );
+      expect(answers.map((a) => a.status)).toEqual(payloads.map(() => 200));
+      await waitFor(
+        async () =>
+          (
+            await db.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM webhook_events WHERE id_event = ANY($1) AND status = 'processed'`,
+              [deliveries.map((d) => d.idEvent)],
+            )
+          )[0].n === payloads.length,
+        10_000,
+        'all connection.created processed',
+      );
+      const outcomes = await db.query<{ listener: string; status: string; attempts: number }>(
+        `SELECT l.listener, l.status, l.attempts FROM webhook_event_listeners l
+           JOIN webhook_events e ON e.id = l.event_id
+          WHERE e.id_event = ANY($1) AND l.listener = 'connections.resolve-linked-user'`,
+        [deliveries.map((d) => d.idEvent)],
+      );
+      expect(outcomes).toEqual(
+        payloads.map(() => ({ listener: 'connections.resolve-linked-user', status: 'succeeded', attempts: 1 })),
+      );
+      for (const [i, p] of payloads.entries()) {
+        expect((await connectionRow(p.id_connection)).linked_user_origin_id).toBe(`app-${i}`);
+      }
+    });
+  });
+
   it('should retry the linked-user lookup when Panora fails, without storing the connection twice', async () => {
     const payload = connectionPayload();
     fake.linkedUsers.set(payload.id_linked_user, {
       id_linked_user: payload.id_linked_user,
       linked_user_origin_id: 'app-user-2',
     });
+    // Three 500s use up the client's three tries of the first run: the listener is retried once.
     fake.failWith(500, { route: `GET /linked_users/${payload.id_linked_user}`, times: 3 });
     const d = await send(payload);
     const [event] = await db.query<{ id: string }>('SELECT id FROM webhook_events WHERE id_event = $1', [d.idEvent]);

@@ -78,44 +78,9 @@ export class ConnectionsService {
     connection: PanoraConnection,
     origin: { source: 'webhook' | 'reconciliation'; eventId?: string },
   ): Promise<UpsertOutcome> {
-    const id = connection.id_connection;
-    if (typeof id !== 'string' || id === '') throw new Error('connection.created without an id_connection');
-    const token = str(connection.connection_token);
-    const facts: Facts = {
-      provider_slug: str(connection.provider_slug),
-      vertical: str(connection.vertical),
-      status: str(connection.status),
-      account_url: str(connection.account_url),
-      id_project: str(connection.id_project),
-      id_linked_user: str(connection.id_linked_user),
-      panora_created_at: date(connection.created_at),
-    };
-
+    const { id, token, facts } = parse(connection);
     return this.dataSource.transaction(async (manager) => {
-      const inserted: unknown[] = await manager.query(
-        `INSERT INTO connections (id_connection, provider_slug, vertical, status, account_url, id_project, id_linked_user,
-                                  panora_created_at, sealed_connection_token, token_hint, source, last_event_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-         ON CONFLICT (id_connection) DO NOTHING RETURNING id_connection`,
-        [
-          id,
-          facts.provider_slug,
-          facts.vertical,
-          facts.status,
-          facts.account_url,
-          facts.id_project,
-          facts.id_linked_user,
-          facts.panora_created_at,
-          token ? this.secretBox.seal(token) : null,
-          token ? token.slice(-4) : null,
-          origin.source,
-          origin.eventId ?? null,
-        ],
-      );
-      if (inserted.length === 1) {
-        await this.publish(manager, id, CONNECTION_CREATED, origin.source);
-        return 'created';
-      }
+      if (await this.insert(manager, id, token, facts, origin)) return 'created';
 
       const [current] = await manager.query<(Facts & { sealed_connection_token: string | null })[]>(
         `SELECT provider_slug, vertical, status, account_url, id_project, id_linked_user, panora_created_at, sealed_connection_token
@@ -164,6 +129,56 @@ export class ConnectionsService {
       await this.publish(manager, id, CONNECTION_UPDATED, origin.source, changed);
       return 'updated';
     });
+  }
+
+  /**
+   * Stores the connection when no row has it yet, and changes nothing otherwise (a later event may
+   * have updated it: an older copy must not undo that). For listeners that need the row to exist
+   * whichever listener of the event commits first. True when this call created it.
+   */
+  async storeIfMissing(
+    connection: PanoraConnection,
+    origin: { source: 'webhook' | 'reconciliation'; eventId?: string },
+  ): Promise<boolean> {
+    const { id, token, facts } = parse(connection);
+    return this.dataSource.transaction((manager) => this.insert(manager, id, token, facts, origin));
+  }
+
+  /**
+   * INSERT … ON CONFLICT DO NOTHING, with its `connections.connection.created` event when it
+   * inserted. Safe against a concurrent insert of the same id: the second waits for the first to
+   * commit, then does nothing.
+   */
+  private async insert(
+    manager: EntityManager,
+    id: string,
+    token: string | null,
+    facts: Facts,
+    origin: { source: 'webhook' | 'reconciliation'; eventId?: string },
+  ): Promise<boolean> {
+    const inserted: unknown[] = await manager.query(
+      `INSERT INTO connections (id_connection, provider_slug, vertical, status, account_url, id_project, id_linked_user,
+                                panora_created_at, sealed_connection_token, token_hint, source, last_event_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (id_connection) DO NOTHING RETURNING id_connection`,
+      [
+        id,
+        facts.provider_slug,
+        facts.vertical,
+        facts.status,
+        facts.account_url,
+        facts.id_project,
+        facts.id_linked_user,
+        facts.panora_created_at,
+        token ? this.secretBox.seal(token) : null,
+        token ? token.slice(-4) : null,
+        origin.source,
+        origin.eventId ?? null,
+      ],
+    );
+    if (inserted.length === 0) return false;
+    await this.publish(manager, id, CONNECTION_CREATED, origin.source);
+    return true;
   }
 
   /**
@@ -262,6 +277,25 @@ export class ConnectionsService {
       `Connection ${type === CONNECTION_CREATED ? 'created' : 'updated'}`,
     );
   }
+}
+
+/** The id, token and columns of a Panora Connection object. */
+function parse(connection: PanoraConnection): { id: string; token: string | null; facts: Facts } {
+  const id = connection.id_connection;
+  if (typeof id !== 'string' || id === '') throw new Error('connection.created without an id_connection');
+  return {
+    id,
+    token: str(connection.connection_token),
+    facts: {
+      provider_slug: str(connection.provider_slug),
+      vertical: str(connection.vertical),
+      status: str(connection.status),
+      account_url: str(connection.account_url),
+      id_project: str(connection.id_project),
+      id_linked_user: str(connection.id_linked_user),
+      panora_created_at: date(connection.created_at),
+    },
+  };
 }
 
 function view(c: Connection): ConnectionView {
