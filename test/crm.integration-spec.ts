@@ -351,17 +351,19 @@ describe('CRM projections (crm.* events → crm_objects, outbox, /admin/crm)', (
   });
 
   describe('.deleted', () => {
-    it('should mark a contact deleted once, keep the row, emit crm.contact.deleted and not revive it with a stale event', async () => {
+    it('should mark a contact deleted by a newer delete once, keep the row, emit crm.contact.deleted and not revive it with a stale event', async () => {
       const contact = unifiedContact();
       await deliver('crm.contact.created', contact);
-      const deletion = await deliver('crm.contact.deleted', { id: contact.id });
+      const deleted = { ...contact, modified_at: '2026-11-02T00:00:00.000Z' };
+      const deletion = await deliver('crm.contact.deleted', deleted);
       expect(deletion.status).toBe('processed');
 
       const row = await object('contact', contact.id);
       expect(row.deleted_at).toBeInstanceOf(Date);
       expect(row).toMatchObject({ name: 'Ada Lovelace', data: contact, last_event_id: deletion.id });
+      expect(row.modified_at.toISOString()).toBe(deleted.modified_at);
 
-      await deliver('crm.contact.deleted', { id: contact.id });
+      await deliver('crm.contact.deleted', deleted);
       await deliver('crm.contact.created', contact);
       expect(await object('contact', contact.id)).toEqual(row);
       const sent = await messages(`crm.contact:${contact.id}`);
@@ -369,12 +371,83 @@ describe('CRM projections (crm.* events → crm_objects, outbox, /admin/crm)', (
       expect(sent[1].payload).toMatchObject({ id: contact.id, deletedAt: row.deleted_at.toISOString() });
     });
 
+    it('should apply a delete whose deletion time is newer, even at the stored modified_at', async () => {
+      const contact = unifiedContact();
+      await deliver('crm.contact.created', contact);
+      await deliver('crm.contact.deleted', { ...contact, deleted_at: '2026-11-01T09:00:00.000Z' });
+      expect((await object('contact', contact.id)).deleted_at).toBeInstanceOf(Date);
+      expect((await messages(`crm.contact:${contact.id}`)).map((m) => m.type)).toEqual([
+        'crm.contact.upserted',
+        'crm.contact.deleted',
+      ]);
+    });
+
+    it('should change and publish nothing when a created contact’s signed data is replayed as crm.contact.deleted or .updated', async () => {
+      const contact = unifiedContact();
+      await deliver('crm.contact.created', contact);
+      const before = await object('contact', contact.id);
+
+      // Panora's signature covers data only: the same data under another type and a new id_event
+      // passes the signature check.
+      const forged = await deliver('crm.contact.deleted', contact);
+      expect(forged.status).toBe('processed');
+      const relabelled = await deliver('crm.contact.updated', contact);
+      expect(relabelled.status).toBe('processed');
+
+      expect(await object('contact', contact.id)).toEqual(before);
+      expect(before.deleted_at).toBeNull();
+      expect((await messages(`crm.contact:${contact.id}`)).map((m) => m.type)).toEqual(['crm.contact.upserted']);
+      // Nor is the forged delete passed on to the bus as Panora's event: crm.contact.deleted is
+      // only ever the projection's own, for a delete that applied.
+      expect(await messages(`panora-event:${endpoint.id}:${forged.idEvent}`)).toEqual([]);
+      const found = await admin(`/admin/crm/contact/${contact.id}`);
+      expect(found.json).toMatchObject({ id: contact.id, deletedAt: null, name: 'Ada Lovelace' });
+    });
+
+    it('should not apply a delete that carries no time at all', async () => {
+      const contact = unifiedContact();
+      await deliver('crm.contact.created', contact);
+      const before = await object('contact', contact.id);
+      expect((await deliver('crm.contact.deleted', { id: contact.id })).status).toBe('processed');
+      expect(await object('contact', contact.id)).toEqual(before);
+      expect(await messages(`crm.contact:${contact.id}`)).toHaveLength(1);
+    });
+
     it('should keep a tombstone for an object deleted before it was seen', async () => {
       const contact = unifiedContact();
-      await deliver('crm.contact.deleted', { id: contact.id });
+      await deliver('crm.contact.deleted', { id: contact.id, modified_at: '2026-11-02T00:00:00.000Z' });
       await deliver('crm.contact.created', contact);
       expect((await object('contact', contact.id)).deleted_at).toBeInstanceOf(Date);
       expect((await messages(`crm.contact:${contact.id}`)).map((m) => m.type)).toEqual(['crm.contact.deleted']);
+    });
+  });
+
+  describe('credentials inside CRM objects', () => {
+    it('should redact nested tokens, keys and passwords before projecting, publishing or answering', async () => {
+      const secrets = ['at-nested-0001', 'rt-nested-0002', 'key-nested-0003', 'pw-nested-0004'];
+      const contact = unifiedContact({
+        remote_data: {
+          properties: { firstname: 'Ada' },
+          integrations: [{ oauth: { access_token: secrets[0], refresh_token: secrets[1] } }],
+        },
+        field_mappings: { portal: { api_key: secrets[2], Password: secrets[3], label: 'kept' } },
+      });
+      const event = await deliver('crm.contact.created', contact);
+      expect(event.status).toBe('processed');
+
+      const row = await object('contact', contact.id);
+      const sent = await messages(`crm.contact:${contact.id}`);
+      const forwarded = await messages(`panora-event:${endpoint.id}:${event.idEvent}`);
+      const found = await admin(`/admin/crm/contact/${contact.id}`);
+      for (const text of [row, sent, forwarded, found.json].map((v) => JSON.stringify(v))) {
+        for (const secret of secrets) expect(text).not.toContain(secret);
+      }
+      expect(row.data).toMatchObject({
+        first_name: 'Ada',
+        remote_data: { properties: { firstname: 'Ada' }, integrations: [{ oauth: { access_token: '[redacted]' } }] },
+        field_mappings: { portal: { api_key: '[redacted]', Password: '[redacted]', label: 'kept' } },
+      });
+      expect(found.json.data).toEqual(row.data);
     });
   });
 

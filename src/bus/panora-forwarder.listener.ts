@@ -1,20 +1,32 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { OnPanoraEventBatch, type PanoraWebhookEvent } from '../webhooks/panora-event';
-import { ALL_EVENT_TYPES } from '../webhooks/panora-event-types';
+import { ALL_EVENT_TYPES, CRM_OBJECTS } from '../webhooks/panora-event-types';
 import { redactCredentials } from '../webhooks/payload-secrets';
 import { OutboxService } from './outbox.service';
 
 /**
+ * Panora event names that are also the name of a change this service publishes: the CRM
+ * projection's `crm.<kind>.deleted`, sent only when a delete really applied. Panora's own event of
+ * that name is not forwarded: its `type` is not covered by the signature (any signed object can
+ * be relabelled `.deleted`), and consumers of `crm.<kind>.deleted` must only ever see real deletions.
+ */
+const NOT_FORWARDED: ReadonlySet<string> = new Set(CRM_OBJECTS.map((kind) => `crm.${kind}.deleted`));
+
+/**
  * Puts every known Panora event on the bus under its normalised type (`crm.company.created` for
  * a `crm.company.push` delivery, `ticketing.ticket.pulled`, …), for siblings that want Panora's
- * own events rather than this service's projections. Credentials are redacted: a connection token
- * never travels on the bus (siblings read it from GET /admin/connections/:id/token).
+ * own events rather than this service's projections. Credentials are redacted at any depth: a
+ * connection token never travels on the bus (siblings read it from GET /admin/connections/:id/token).
+ * An event whose `type` does not fit its data is forwarded all the same (as delivered), with a
+ * warning in the log.
  */
 @Injectable()
 export class PanoraForwarder {
+  private readonly logger = new Logger(PanoraForwarder.name);
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxService,
@@ -22,10 +34,22 @@ export class PanoraForwarder {
 
   @OnPanoraEventBatch([...ALL_EVENT_TYPES], 'bus.forward')
   async forward(events: PanoraWebhookEvent<unknown>[]): Promise<void> {
+    for (const event of events) {
+      const misfit = typeMisfit(event.type, event.data);
+      if (misfit) {
+        // Values never: the type, what was expected and what came.
+        this.logger.warn(
+          { eventId: event.meta.inboxId, type: event.type, deliveredType: event.meta.deliveredType.slice(0, 100) },
+          `Delivered type ${event.type} does not fit its data: ${misfit} (Panora's signature does not cover type)`,
+        );
+      }
+    }
+    const forwarded = events.filter((event) => !NOT_FORWARDED.has(event.type));
+    if (forwarded.length === 0) return;
     await this.dataSource.transaction((manager) =>
       this.outbox.enqueue(
         manager,
-        events.map((event) => ({
+        forwarded.map((event) => ({
           // The same id each time this event is forwarded: a re-run after a crash (at-least-once
           // dispatch) writes nothing, instead of a second message consumers could not dedupe.
           id: stableUuid(`panora-event:${event.meta.endpointId}:${event.meta.idEvent}`),
@@ -43,6 +67,32 @@ export class PanoraForwarder {
       ),
     );
   }
+}
+
+/**
+ * What is wrong when a (normalised) type does not fit the shape of its data, or null when it
+ * fits: `*.pulled` carries an array of rows, `connection.created` an object with an
+ * `id_connection`, every other type one object. Describes shapes only, never values.
+ */
+export function typeMisfit(type: string, data: unknown): string | null {
+  const got = describeShape(data);
+  if (type.endsWith('.pulled')) return Array.isArray(data) ? null : `expected an array of rows, got ${got}`;
+  if (!isObject(data)) return `expected one object, got ${got}`;
+  if (type === 'connection.created') {
+    const id = data.id_connection;
+    return typeof id === 'string' && id !== '' ? null : 'expected a connection, got an object without id_connection';
+  }
+  return null;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describeShape(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** A UUID (version 8, RFC 9562) derived from `text` with SHA-256. */

@@ -2,6 +2,7 @@ import {
   CrmPayloadError,
   RAW_ID_COLUMNS,
   companyDomain,
+  deletionTime,
   isCrmKind,
   mapRawRow,
   mapUnifiedObject,
@@ -170,5 +171,49 @@ describe('isCrmKind', () => {
     expect(['contact', 'company', 'deal', 'engagement', 'note', 'task', 'stage', 'user'].every(isCrmKind)).toBe(true);
     expect(isCrmKind('ticket')).toBe(false);
     expect(isCrmKind('Contact')).toBe(false);
+  });
+});
+
+describe('credentials in CRM objects', () => {
+  it('should redact credential keys at any depth of what is projected, keeping the key columns', () => {
+    const contact = {
+      id: 'c-9',
+      first_name: 'Ada',
+      email_addresses: [{ email_address: 'ada@example.com', email_address_type: 'PRIMARY' }],
+      modified_at: '2026-11-20T10:00:00.000Z',
+      field_mappings: { portal: { api_key: 'k-123', password: 'p-456' } },
+      remote_data: { properties: { hs_access_token: 'at-789' }, owner: { connectionToken: 'ct-000' } },
+    };
+    const raw = { id_crm_contact: 'c-10', connection_token: 'ct-111', nested: [[{ secret: 's-222' }]] };
+    for (const mapped of [mapUnifiedObject('contact', contact), mapRawRow('contact', raw)!]) {
+      const text = JSON.stringify(mapped);
+      for (const value of ['k-123', 'p-456', 'at-789', 'ct-000', 'ct-111', 's-222']) expect(text).not.toContain(value);
+    }
+    expect(mapUnifiedObject('contact', contact)).toMatchObject({
+      name: 'Ada',
+      email: 'ada@example.com',
+      data: {
+        first_name: 'Ada',
+        field_mappings: { portal: { api_key: '[redacted]', password: '[redacted]' } },
+        remote_data: { properties: { hs_access_token: '[redacted]' }, owner: { connectionToken: '[redacted]' } },
+      },
+    });
+  });
+});
+
+describe('deletionTime', () => {
+  it('should take the latest of deleted_at, remote_deleted_at and modified_at', () => {
+    expect(deletionTime({ id: 'x', modified_at: '2026-11-20T10:00:00Z' })).toBe('2026-11-20T10:00:00.000Z');
+    expect(deletionTime({ modified_at: '2026-11-20T10:00:00Z', deleted_at: '2026-11-21T00:00:00Z' })).toBe(
+      '2026-11-21T00:00:00.000Z',
+    );
+    expect(deletionTime({ modified_at: '2026-11-22T00:00:00Z', remote_deleted_at: '2026-11-21T00:00:00Z' })).toBe(
+      '2026-11-22T00:00:00.000Z',
+    );
+  });
+
+  it('should be null when the object carries no usable time', () => {
+    expect(deletionTime({ id: 'x' })).toBeNull();
+    expect(deletionTime({ id: 'x', modified_at: 'yesterday', deleted_at: null })).toBeNull();
   });
 });

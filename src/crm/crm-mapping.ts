@@ -1,4 +1,5 @@
 import { CRM_OBJECTS, type CrmObject } from '../webhooks/panora-event-types';
+import { redactObject } from '../webhooks/payload-secrets';
 
 /** The CRM object kinds Panora sends (`crm.<kind>.*`), one projection each. */
 export const CRM_KINDS: readonly CrmObject[] = CRM_OBJECTS;
@@ -27,7 +28,7 @@ export interface CrmProjectionInput {
   /** ISO 8601, or null when the object carries no usable `modified_at`. */
   modifiedAt: string | null;
   shape: CrmShape;
-  /** The whole object as received. */
+  /** The whole object as received, every credential in it (at any depth) redacted. */
   data: Record<string, unknown>;
 }
 
@@ -84,8 +85,22 @@ function project(kind: CrmKind, id: string, data: Record<string, unknown>, shape
     domain: kind === 'company' ? companyDomain(data, email) : null,
     modifiedAt: toIsoTimestamp(data.modified_at),
     shape,
-    data,
+    // A CRM object may carry a token or password somewhere (remote_data, field mappings): it is
+    // not stored, returned or published.
+    data: redactObject(data),
   };
+}
+
+/**
+ * When a `.deleted` object says it was deleted: the latest of its deletion time (`deleted_at`,
+ * `remote_deleted_at`) and its `modified_at`, ISO 8601; null when it carries none. These fields
+ * are inside `data`, so covered by Panora's signature; the event's `type` is not.
+ */
+export function deletionTime(payload: Record<string, unknown>): string | null {
+  const times = [payload.deleted_at, payload.remote_deleted_at, payload.modified_at]
+    .map(toIsoTimestamp)
+    .filter((time) => time !== null);
+  return times.length === 0 ? null : times.reduce((latest, time) => (time > latest ? time : latest));
 }
 
 function nameOf(kind: CrmKind, o: Record<string, unknown>): string | null {

@@ -49,4 +49,16 @@ describe('crmOutboxMessage', () => {
     expect(deleted.key).toBe(crmEntityKey('company', 'co-1'));
     expect(deleted.data).toMatchObject({ deletedAt: '2026-11-23T00:00:00.000Z' });
   });
+
+  it('should redact credentials nested in a stored object before publishing it', () => {
+    const stored = {
+      ...row,
+      data: { id: 'co-1', remote_data: { integrations: [{ oauth: { refresh_token: 'rt-secret', scope: 'crm' } }] } },
+    };
+    const message = crmOutboxMessage('upserted', stored);
+    expect(JSON.stringify(message)).not.toContain('rt-secret');
+    expect(message.data).toMatchObject({
+      data: { remote_data: { integrations: [{ oauth: { refresh_token: '[redacted]', scope: 'crm' } }] } },
+    });
+  });
 });

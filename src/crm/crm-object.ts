@@ -1,4 +1,5 @@
 import type { OutboxMessageInput } from '../bus/outbox.service';
+import { redactObject } from '../webhooks/payload-secrets';
 import type { CrmKind, CrmProjectionInput, CrmShape } from './crm-mapping';
 
 /** A `crm_objects` row as the SQL in this module selects it (`RETURNING` / `SELECT`). */
@@ -52,7 +53,8 @@ export function toView(row: CrmObjectRow): CrmObjectView {
     domain: row.domain,
     modifiedAt: row.modified_at?.toISOString() ?? null,
     shape: row.shape,
-    data: row.data,
+    // Redacted when projected already; again here for rows stored before that was done.
+    data: redactObject(row.data),
     firstEventId: row.first_event_id,
     lastEventId: row.last_event_id,
     firstSeenAt: row.first_seen_at.toISOString(),

@@ -64,7 +64,11 @@ const UPSERT_SQL = `
 
 /*
  * Marks an object deleted (or stores a tombstone for one never seen, so a late `.created` does
- * not bring it back). The row and its data stay; an object already deleted changes nothing.
+ * not bring it back). `$8` is the deletion time: the delete applies only when it is strictly newer
+ * than the stored `modified_at`. Panora's signature does not cover `type`, so anyone holding one
+ * signed delivery can resend its data as `.deleted`; that data is never newer than what it put in
+ * the row, so such a replay changes nothing and emits nothing. The row and its data stay; the
+ * stored `modified_at` becomes the deletion time, so only a strictly newer version revives it.
  */
 const DELETE_SQL = `
   INSERT INTO crm_objects AS c
@@ -73,10 +77,11 @@ const DELETE_SQL = `
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9, $10::jsonb, $11::bigint, $11::bigint, now())
   ON CONFLICT (kind, panora_id) DO UPDATE SET
          deleted_at = now(),
-         modified_at = GREATEST(c.modified_at, EXCLUDED.modified_at),
+         modified_at = EXCLUDED.modified_at,
          last_event_id = EXCLUDED.last_event_id,
          updated_at = now()
    WHERE c.deleted_at IS NULL
+     AND (c.modified_at IS NULL OR EXCLUDED.modified_at > c.modified_at)
   RETURNING ${CRM_OBJECT_COLUMNS}`;
 
 /**
@@ -139,8 +144,12 @@ export class CrmProjectionService {
     });
   }
 
-  /** Marks the object deleted; true when it was not deleted already (and the event was emitted). */
-  async markDeleted(kind: CrmKind, object: CrmProjectionInput, eventId: string): Promise<boolean> {
+  /**
+   * Marks the object deleted as of `deletedAt` (ISO 8601); true when that changed the row (and the
+   * event was emitted): not when it is deleted already, or stored with a `modified_at` at or after
+   * `deletedAt`.
+   */
+  async markDeleted(kind: CrmKind, object: CrmProjectionInput, deletedAt: string, eventId: string): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       const rows: CrmObjectRow[] = await manager.query(DELETE_SQL, [
         kind,
@@ -150,7 +159,7 @@ export class CrmProjectionService {
         object.name,
         object.email,
         object.domain,
-        object.modifiedAt,
+        deletedAt,
         object.shape,
         JSON.stringify(object.data),
         eventId,

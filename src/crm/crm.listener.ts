@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { OnPanoraEvent, OnPanoraEventBatch, type PanoraWebhookEvent } from '../webhooks/panora-event';
 import { CRM_OBJECTS } from '../webhooks/panora-event-types';
 import type { PanoraCrmObject, PanoraPulledRows } from '../webhooks/panora-payloads';
-import { CrmPayloadError, isCrmKind, mapRawRow, mapUnifiedObject, type CrmKind } from './crm-mapping';
+import { CrmPayloadError, deletionTime, isCrmKind, mapRawRow, mapUnifiedObject, type CrmKind } from './crm-mapping';
 import { CrmProjectionService } from './crm-projection.service';
 
 /** Unified objects: `.created` (and its `.push` alias, normalised by the dispatcher) and `.updated`. */
@@ -50,10 +50,27 @@ export class CrmListener {
     else this.logger.log(context, `${event.type}: ${changed} of ${received} object(s) changed`);
   }
 
+  /**
+   * `type` is not covered by Panora's signature: a `.deleted` may be any signed object relabelled.
+   * It applies only when the object says it was deleted after the stored version was modified
+   * (`deletionTime`), so a replay of data we already hold changes nothing and emits nothing.
+   */
   @OnPanoraEvent(DELETED_TYPES, 'crm.projection.deleted')
   async onDeleted(event: PanoraWebhookEvent<PanoraCrmObject>): Promise<void> {
     const kind = kindOf(event.type);
-    await this.projections.markDeleted(kind, mapUnifiedObject(kind, event.data), event.meta.inboxId);
+    const object = mapUnifiedObject(kind, event.data);
+    const context = { eventId: event.meta.inboxId, type: event.type };
+    const deletedAt = deletionTime(event.data);
+    if (deletedAt === null) {
+      this.logger.warn(context, `${event.type} carries no modified_at or deletion time: not applied`);
+      return;
+    }
+    if (!(await this.projections.markDeleted(kind, object, deletedAt, event.meta.inboxId))) {
+      this.logger.log(
+        context,
+        `${event.type}: not newer than the stored version (or deleted already): nothing changed`,
+      );
+    }
   }
 }
 

@@ -18,6 +18,17 @@ interface CacheEntry {
   until: number;
 }
 
+/** Where the invalidations stood when something was read: global count, then this endpoint's. */
+interface Generation {
+  all: number;
+  endpoint: number;
+}
+
+interface Load {
+  generation: Generation;
+  keys: Promise<VerificationKey[] | null>;
+}
+
 export const ENDPOINT_CHANGED_CHANNEL = 'panora_webhooks_endpoint_changed';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TTL_MS = 60_000;
@@ -29,11 +40,19 @@ const MAX_ENTRIES = 10_000;
  * path does not read the database or decrypt per request. Any change to an endpoint (registration,
  * rotation, disable, delete) calls `invalidate`, which also tells the other instances through a
  * PostgreSQL notification; a TTL bounds staleness should a notification be missed.
+ *
+ * Every invalidation bumps a generation (one for all endpoints, one per endpoint). A load records
+ * the generation it started in: if an invalidation came while it read the database, what it read
+ * may predate the change (a disabled endpoint's keys), so it is not cached, and callers arriving
+ * after the invalidation start a fresh load instead of sharing it.
  */
 @Injectable()
 export class EndpointSecretsService implements OnModuleInit {
   private readonly cache = new Map<string, CacheEntry>();
-  private readonly loading = new Map<string, Promise<VerificationKey[] | null>>();
+  private readonly loading = new Map<string, Load>();
+  private allGeneration = 0;
+  /** Per endpoint, since the last invalidation of all (which clears it). */
+  private readonly endpointGenerations = new Map<string, number>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -43,7 +62,8 @@ export class EndpointSecretsService implements OnModuleInit {
 
   onModuleInit(): void {
     this.notifications.subscribe(ENDPOINT_CHANGED_CHANNEL, (endpointId) => this.forget(endpointId));
-    this.notifications.onReconnect(() => this.cache.clear());
+    // Notifications sent while disconnected are lost: anything cached or being read may be stale.
+    this.notifications.onReconnect(() => this.forget(''));
   }
 
   /**
@@ -55,12 +75,17 @@ export class EndpointSecretsService implements OnModuleInit {
     const now = Date.now();
     const cached = this.cache.get(endpointId);
     if (cached && cached.until > now) return cached.keys;
-    let pending = this.loading.get(endpointId);
-    if (!pending) {
-      pending = this.load(endpointId).finally(() => this.loading.delete(endpointId));
-      this.loading.set(endpointId, pending);
-    }
-    return pending;
+    const generation = this.generationOf(endpointId);
+    const pending = this.loading.get(endpointId);
+    if (pending && sameGeneration(pending.generation, generation)) return pending.keys;
+    const load: Load = {
+      generation,
+      keys: this.load(endpointId, generation).finally(() => {
+        if (this.loading.get(endpointId) === load) this.loading.delete(endpointId);
+      }),
+    };
+    this.loading.set(endpointId, load);
+    return load.keys;
   }
 
   /** Drops the cached secrets of one endpoint (or all), here and on every other instance. */
@@ -70,11 +95,23 @@ export class EndpointSecretsService implements OnModuleInit {
   }
 
   private forget(endpointId: string): void {
-    if (endpointId) this.cache.delete(endpointId);
-    else this.cache.clear();
+    if (endpointId && this.endpointGenerations.size < MAX_ENTRIES) {
+      this.cache.delete(endpointId);
+      this.endpointGenerations.set(endpointId, (this.endpointGenerations.get(endpointId) ?? 0) + 1);
+    } else {
+      // Everything (or, past MAX_ENTRIES counters, more than asked: a bound on memory).
+      this.cache.clear();
+      this.allGeneration++;
+      // Every generation recorded before now differs in `all` already: the per-endpoint counts can restart.
+      this.endpointGenerations.clear();
+    }
   }
 
-  private async load(endpointId: string): Promise<VerificationKey[] | null> {
+  private generationOf(endpointId: string): Generation {
+    return { all: this.allGeneration, endpoint: this.endpointGenerations.get(endpointId) ?? 0 };
+  }
+
+  private async load(endpointId: string, generation: Generation): Promise<VerificationKey[] | null> {
     const rows: { id: string; sealed_secret: string; expires_at: Date | null; active: boolean }[] =
       await this.dataSource.query(
         `SELECT s.id, s.sealed_secret, s.expires_at, e.active
@@ -99,8 +136,14 @@ export class EndpointSecretsService implements OnModuleInit {
       const firstExpiry = Math.min(...keys.map((k) => k.expiresAt?.getTime() ?? Infinity));
       entry = { keys, until: Math.min(now + TTL_MS, firstExpiry) };
     }
+    // Invalidated while reading: the rows may predate the change, so they are not kept.
+    if (!sameGeneration(generation, this.generationOf(endpointId))) return entry.keys;
     if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
     this.cache.set(endpointId, entry);
     return entry.keys;
   }
+}
+
+function sameGeneration(a: Generation, b: Generation): boolean {
+  return a.all === b.all && a.endpoint === b.endpoint;
 }
