@@ -2,12 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { startTestApp, TestApp, TEST_SECRETS_KEY } from './support/app';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { FakePanora } from './support/fake-panora';
+import { SecretLedger } from './support/leaks';
+import { LogCapture } from './support/log-capture';
 import { delivery } from './support/panora';
 
 describe('Registration end to end (admin API, fake Panora, signed delivery)', () => {
   let db: TestDatabase;
   let fake: FakePanora;
   let service: TestApp;
+  const logs = new LogCapture();
+  const signatures: string[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -20,6 +24,7 @@ describe('Registration end to end (admin API, fake Panora, signed delivery)', ()
         ADMIN_API_KEYS: 'admin-key',
         SECRETS_KEY: TEST_SECRETS_KEY,
       },
+      override: logs.override,
     });
   });
 
@@ -48,6 +53,7 @@ describe('Registration end to end (admin API, fake Panora, signed delivery)', ()
         type: 'connection.created',
         payload: { id_connection: 'c1', id_linked_user: 'u1' },
       });
+      signatures.push(d.headers['panora-signature']);
       const answer = await fetch(target, { method: 'POST', headers: d.headers, body: d.body });
       return { status: answer.status, body: await answer.json(), idEvent: d.idEvent };
     };
@@ -65,5 +71,40 @@ describe('Registration end to end (admin API, fake Panora, signed delivery)', ()
     const { rotation } = (await rotated.json()) as { rotation: { newPanoraEndpointId: string } };
     expect((await send(fake.webhooks.get(rotation.newPanoraEndpointId)!.secret)).status).toBe(200);
     expect((await send(registered.secret)).status).toBe(200);
+  });
+
+  it('should accept deliveries signed with the secret of the endpoint Panora made before failing the registration', async () => {
+    fake.actThenFail(500, { route: 'POST /webhooks' });
+    const res = await fetch(`${service.baseUrl}/admin/endpoints`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer admin-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ scope: ['crm.contact.created'] }),
+    });
+    expect(res.status).toBe(201);
+    const endpoint = (await res.json()) as { id: string; url: string };
+    const [made, ...others] = fake.findByUrl(endpoint.url);
+    expect(others).toEqual([]);
+    const d = delivery({ secret: made.secret, type: 'filestorage.file.pulled', payload: [] });
+    signatures.push(d.headers['panora-signature']);
+    const answer = await fetch(`${service.baseUrl}/webhooks/panora/${endpoint.id}`, {
+      method: 'POST',
+      headers: d.headers,
+      body: d.body,
+    });
+    expect(answer.status).toBe(200);
+  });
+
+  it('should write no secret, signature or key to the log', () => {
+    const text = logs.text();
+    expect(text).toContain('Registered endpoint');
+    expect(text).toContain('Rotated the secret');
+    const ledger = new SecretLedger()
+      .add('endpoint secret', ...fake.issuedSecrets)
+      .add('signature', ...signatures)
+      .add('admin key', 'admin-key')
+      .add('secrets key', TEST_SECRETS_KEY);
+    expect(ledger.count('endpoint secret')).toBe(3);
+    expect(ledger.find(text, 'service log')).toEqual([]);
+    expect(text).not.toContain('test-key');
   });
 });

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { EndpointSecretsService } from '../src/registration/endpoint-secrets.service';
 import { startTestApp, TestApp, TEST_SECRETS_KEY } from './support/app';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { FakePanora } from './support/fake-panora';
+import { SecretLedger } from './support/leaks';
+import { LogCapture } from './support/log-capture';
+import { delivery, post, waitFor } from './support/panora';
 
 interface Reply {
   status: number;
@@ -15,6 +17,20 @@ interface Reply {
 
 /** Every response body the admin API gave in this file, to check no secret ever leaves. */
 const responses: string[] = [];
+/** Every app's log lines in this file (the first app started captures them all). */
+const logs = new LogCapture();
+/** Every signature sent in this file, to check none is logged. */
+const signatures: string[] = [];
+
+/**
+ * Sends a delivery signed with `secret` to the endpoint's receive route, as Panora would, and
+ * returns the status. The type has no listener that calls Panora, so nothing else is disturbed.
+ */
+async function deliver(service: TestApp, endpointId: string, secret: string): Promise<number> {
+  const d = delivery({ secret, type: 'filestorage.folder.pulled', payload: [] });
+  signatures.push(d.headers['panora-signature']);
+  return (await post(`${service.baseUrl}/webhooks/panora/${endpointId}`, d)).status;
+}
 
 async function call(service: TestApp, method: string, path: string, body?: unknown, key = 'admin-key'): Promise<Reply> {
   const res = await fetch(`${service.baseUrl}${path}`, {
@@ -64,6 +80,7 @@ describe('Registration (endpoints admin API against a fake Panora)', () => {
         SECRETS_KEY: TEST_SECRETS_KEY,
         PANORA_TIMEOUT_MS: '700',
       },
+      override: logs.override,
     });
     keys = main.app.get(EndpointSecretsService);
   });
@@ -197,29 +214,23 @@ describe('Registration (endpoints admin API against a fake Panora)', () => {
         '401',
         () => fake.failWith(401),
         /^Panora answered 401 to POST \/webhooks: Unauthorized; check PANORA_API_KEY$/,
+        0,
+      ],
+      [
+        '500 without having registered anything',
+        () => fake.failWith(500, { route: 'POST /webhooks' }),
+        /^Panora answered 500 to POST \/webhooks: Internal server error; Panora holds no new endpoint for \S+ \(checked with GET \/webhooks\): nothing was registered$/,
         1,
       ],
       [
-        '500 on every attempt',
-        () => fake.failWith(500, { times: 3 }),
-        /Panora answered 500 to POST \/webhooks.*after 3 attempts/,
+        '500, and then cannot list its endpoints',
+        () => fake.failWith(500, { route: 'POST /webhooks' }).failWith(500, { route: 'GET /webhooks', times: 3 }),
+        /^Panora answered 500 to POST \/webhooks: .*Panora may have registered \S+ anyway, and listing its endpoints to check failed too \(Panora answered 500 to GET \/webhooks.*\(after 3 attempts\)\): look for it in Panora's dashboard/,
         3,
       ],
-      [
-        'a malformed answer',
-        () => fake.malformed({ route: 'POST /webhooks' }),
-        /Panora answered 201 to POST \/webhooks with an unexpected body/,
-        1,
-      ],
-      [
-        'a slow answer',
-        () => fake.slow(1500, { route: 'POST /webhooks' }),
-        /Panora did not answer POST \/webhooks within 700 ms/,
-        1,
-      ],
     ])(
-      'should answer 502 and leave nothing behind when Panora answers %s',
-      async (_name, arrange, message, attempts) => {
+      'should answer 502 saying why and leave nothing on either side when Panora answers %s',
+      async (_name, arrange, message, lists) => {
         const before = await counts();
         arrange();
         const res = await admin('POST', '/admin/endpoints', { scope: ['filestorage.folder.pulled'] });
@@ -227,20 +238,82 @@ describe('Registration (endpoints admin API against a fake Panora)', () => {
         expect(res.body).toMatchObject({ statusCode: 502, code: 'PANORA_ERROR' });
         expect(res.body.message).toMatch(message);
         expect(res.text).not.toContain('test-key');
-        expect(fake.requestsTo('POST', '/webhooks')).toHaveLength(attempts);
+        // Sent once: a POST that may have reached Panora is never resent.
+        expect(fake.requestsTo('POST', '/webhooks')).toHaveLength(1);
+        expect(fake.requestsTo('GET', '/webhooks')).toHaveLength(lists);
         expect(await counts()).toEqual(before);
-        // Nor at Panora: an endpoint it made despite the failure is taken back.
         const url = (fake.requestsTo('POST', '/webhooks')[0].body as { url: string }).url;
         expect(fake.findByUrl(url)).toEqual([]);
       },
     );
 
-    it('should retry a 5xx and then register', async () => {
-      fake.failWith(503, { route: 'POST /webhooks', times: 1 });
+    it.each([
+      // A scope of its own each, so no overlap warning joins the one checked.
+      [
+        'registers it, then answers 500',
+        'ecommerce.order.created',
+        () => fake.actThenFail(500, { route: 'POST /webhooks' }),
+      ],
+      [
+        'registers it, then answers 502',
+        'ecommerce.product.created',
+        () => fake.actThenFail(502, { route: 'POST /webhooks' }, 'Bad gateway'),
+      ],
+      [
+        'registers it, then hangs past PANORA_TIMEOUT_MS',
+        'crm.engagement.pulled',
+        () => fake.actThenHang({ route: 'POST /webhooks' }),
+      ],
+      [
+        'registers it, then answers a malformed 201',
+        'crm.task.pulled',
+        () => fake.malformed({ route: 'POST /webhooks' }),
+      ],
+    ])(
+      'should adopt the one endpoint Panora made when it %s, and verify deliveries with its secret',
+      async (_name, scope, arrange) => {
+        arrange();
+        const res = await admin('POST', '/admin/endpoints', { scope: [scope] });
+        expect(res.status).toBe(201);
+        expect(fake.requestsTo('POST', '/webhooks')).toHaveLength(1);
+        const atPanora = fake.findByUrl(res.body.url);
+        expect(atPanora).toHaveLength(1);
+        expect(res.body).toMatchObject({ panoraEndpointId: atPanora[0].id_webhook_endpoint, active: true });
+        expect(res.body.warnings).toEqual([expect.stringMatching(/but Panora had registered the endpoint/)]);
+        expect(res.text).not.toContain(atPanora[0].secret);
+        expect(await deliver(main, res.body.id, atPanora[0].secret)).toBe(200);
+        expect(await deliver(main, res.body.id, randomUUID())).toBe(401);
+      },
+    );
+
+    it('should keep one and delete the rest when Panora made several endpoints for one failed request', async () => {
+      fake.actThenFail(500, { route: 'POST /webhooks', copies: 3 });
       const res = await admin('POST', '/admin/endpoints', { scope: ['filestorage.drive.pulled'] });
       expect(res.status).toBe(201);
-      expect(fake.requestsTo('POST', '/webhooks')).toHaveLength(2);
-      expect(fake.findByUrl(res.body.url)).toHaveLength(1);
+      expect(fake.requestsTo('POST', '/webhooks')).toHaveLength(1);
+      const left = fake.findByUrl(res.body.url);
+      expect(left.map((row) => row.id_webhook_endpoint)).toEqual([res.body.panoraEndpointId]);
+      expect(fake.requestsTo('DELETE', '/webhooks/')).toHaveLength(2);
+      expect(res.body.warnings[0]).toMatch(/2 duplicate\(s\) removed/);
+      expect(await deliver(main, res.body.id, left[0].secret)).toBe(200);
+    });
+
+    it('should only report, never adopt or delete, what Panora holds at a URL the admin gave', async () => {
+      const before = await counts();
+      fake.actThenFail(500, { route: 'POST /webhooks' });
+      const res = await admin('POST', '/admin/endpoints', {
+        scope: ['ticketing.collection.pulled'],
+        url: 'https://shared.example.com/in',
+      });
+      expect(res.status).toBe(502);
+      const [made] = fake.findByUrl('https://shared.example.com/in');
+      expect(res.body.message).toContain(
+        `Panora holds endpoint(s) ${made.id_webhook_endpoint} at https://shared.example.com/in`,
+      );
+      expect(res.body.message).toMatch(/import the one to keep/);
+      expect(fake.requestsTo('DELETE', '/webhooks/')).toHaveLength(0);
+      expect(await counts()).toEqual(before);
+      fake.webhooks.delete(made.id_webhook_endpoint);
     });
   });
 
@@ -447,6 +520,44 @@ describe('Registration (endpoints admin API against a fake Panora)', () => {
       const disabled = await admin('POST', `/admin/endpoints/${endpoint.id}/rotate`);
       expect(disabled.status).toBe(409);
     });
+
+    it('should change nothing, here or at Panora, when Panora answers 500 without making the replacement', async () => {
+      const { endpoint, secret } = await register(['crm.deal.pulled']);
+      const before = await counts();
+      fake.reset();
+      fake.failWith(500, { route: 'POST /webhooks' });
+      const res = await admin('POST', `/admin/endpoints/${endpoint.id}/rotate`);
+      expect(res.status).toBe(502);
+      expect(res.body.message).toMatch(/^Panora answered 500 to POST \/webhooks.*nothing was registered$/);
+      expect(fake.requestsTo('POST', '/webhooks')).toHaveLength(1);
+      expect(fake.findByUrl(endpoint.url).map((row) => [row.id_webhook_endpoint, row.active])).toEqual([
+        [endpoint.panoraEndpointId, true],
+      ]);
+      expect(await counts()).toEqual(before);
+      expect(await deliver(main, endpoint.id, secret)).toBe(200);
+    });
+
+    it.each([
+      ['answers 500 after making the replacement', () => fake.actThenFail(500, { route: 'POST /webhooks' })],
+      ['hangs past PANORA_TIMEOUT_MS after making it', () => fake.actThenHang({ route: 'POST /webhooks' })],
+      ['made it twice and answered 503', () => fake.actThenFail(503, { route: 'POST /webhooks', copies: 2 })],
+    ])('should finish the rotation with the one replacement Panora holds when it %s', async (_name, arrange) => {
+      const { endpoint, secret: oldSecret } = await register(['crm.note.pulled']);
+      fake.reset();
+      arrange();
+      const res = await admin('POST', `/admin/endpoints/${endpoint.id}/rotate`);
+      expect(res.status).toBe(200);
+      expect(fake.requestsTo('POST', '/webhooks')).toHaveLength(1);
+      const active = fake.findByUrl(endpoint.url).filter((row) => row.active);
+      expect(active.map((row) => row.id_webhook_endpoint)).toEqual([res.body.rotation.newPanoraEndpointId]);
+      expect(fake.webhooks.get(endpoint.panoraEndpointId)!.active).toBe(false);
+      expect(res.body.rotation.previousDisabledAtPanora).toBe(true);
+      expect(res.body.warnings[0]).toMatch(/but Panora had registered the endpoint/);
+      expect(res.text).not.toContain(active[0].secret);
+      expect(await deliver(main, endpoint.id, active[0].secret)).toBe(200);
+      // The old secret still verifies during the grace period.
+      expect(await deliver(main, endpoint.id, oldSecret)).toBe(200);
+    });
   });
 
   describe('POST /admin/endpoints/sync', () => {
@@ -504,7 +615,7 @@ describe('Registration (endpoints admin API against a fake Panora)', () => {
   });
 
   describe('with a short grace period', () => {
-    it('should verify with both secrets during the grace period and only the new one after it', async () => {
+    it('should accept deliveries signed with either secret during the grace period and refuse the old one after it', async () => {
       const short = await startTestApp({
         databaseUrl: db.url,
         env: {
@@ -512,23 +623,29 @@ describe('Registration (endpoints admin API against a fake Panora)', () => {
           PANORA_API_KEY: 'test-key',
           ADMIN_API_KEYS: 'admin-key',
           SECRETS_KEY: TEST_SECRETS_KEY,
-          SECRET_ROTATION_GRACE: '1',
+          SECRET_ROTATION_GRACE: '3',
         },
       });
       try {
-        const shortKeys = short.app.get(EndpointSecretsService);
         const created = await call(short, 'POST', '/admin/endpoints', { scope: ['crm.user.pulled'] });
         expect(created.status).toBe(201);
         const id = created.body.id;
         const oldSecret = fake.webhooks.get(created.body.panoraEndpointId)!.secret;
+        expect(await deliver(short, id, oldSecret)).toBe(200);
         const rotated = await call(short, 'POST', `/admin/endpoints/${id}/rotate`);
         expect(rotated.status).toBe(200);
         const newSecret = fake.webhooks.get(rotated.body.rotation.newPanoraEndpointId)!.secret;
-        const during = await shortKeys.getVerificationKeys(id);
-        expect(during!.map((k) => k.key.export().toString('utf8')).sort()).toEqual([oldSecret, newSecret].sort());
-        await sleep(1300);
-        const after = await shortKeys.getVerificationKeys(id);
-        expect(after!.map((k) => k.key.export().toString('utf8'))).toEqual([newSecret]);
+        expect(await deliver(short, id, newSecret)).toBe(200);
+        expect(await deliver(short, id, oldSecret)).toBe(200);
+
+        // Once the grace period is over, the old secret is refused (polled, not slept on).
+        await waitFor(
+          async () => (await deliver(short, id, oldSecret)) === 401,
+          30_000,
+          'the old secret to be refused',
+        );
+        expect(new Date(rotated.body.rotation.previousSecretExpiresAt).getTime()).toBeLessThanOrEqual(Date.now());
+        expect(await deliver(short, id, newSecret)).toBe(200);
       } finally {
         await short.close();
       }
@@ -584,6 +701,28 @@ describe('Registration (endpoints admin API against a fake Panora)', () => {
       const all = responses.join('\n');
       for (const secret of fake.issuedSecrets) expect(all).not.toContain(secret);
       expect(all).not.toContain('test-key');
+    });
+
+    it('should never write a secret, a signature or a key to the log', () => {
+      const text = logs.text();
+      // The capture holds what these suites did: registrations, rotations, syncs, settled failures.
+      for (const line of [
+        'Registered endpoint',
+        'Rotated the secret',
+        'Synced with Panora',
+        'had registered the endpoint',
+      ]) {
+        expect(text).toContain(line);
+      }
+      const ledger = new SecretLedger()
+        .add('endpoint secret', ...fake.issuedSecrets)
+        .add('signature', ...signatures)
+        .add('admin key', 'admin-key')
+        .add('secrets key', TEST_SECRETS_KEY);
+      expect(ledger.count('endpoint secret')).toBeGreaterThan(10);
+      expect(ledger.count('signature')).toBeGreaterThan(10);
+      expect(ledger.find(text, 'service log')).toEqual([]);
+      expect(text).not.toContain('test-key');
     });
   });
 });

@@ -16,7 +16,7 @@ import {
   RotationResult,
   SyncResult,
 } from './endpoints.dto';
-import { PanoraApiError, PanoraClient, PanoraWebhook } from './panora.client';
+import { CreateWebhookInput, PanoraApiError, PanoraClient, PanoraCreatedWebhook, PanoraWebhook } from './panora.client';
 import { WebhookEndpointSecret } from './webhook-endpoint-secret.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 
@@ -41,6 +41,12 @@ function panoraFailure(error: unknown, note = ''): unknown {
   }
   const hint = error.status === 401 || error.status === 403 ? '; check PANORA_API_KEY' : '';
   return new AppException(HttpStatus.BAD_GATEWAY, `${error.message}${hint}${note}`, EndpointErrorCode.PanoraError);
+}
+
+/** An endpoint Panora registered for us, and what the admin should know about how it was obtained. */
+interface Registered {
+  created: PanoraCreatedWebhook;
+  warnings: string[];
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -85,12 +91,14 @@ export class EndpointsService {
 
     // The row exists (inactive, without a secret) before Panora is asked, so the URL can carry its id.
     await this.endpoints.insert({ id, url, description, scope, active: false });
-    let created;
+    let created: PanoraCreatedWebhook;
     try {
-      created = await this.panora.createWebhook({ url, description, scope });
+      const registered = await this.registerAtPanora({ url, description, scope }, url.includes(id));
+      created = registered.created;
+      warnings.push(...registered.warnings);
     } catch (error) {
       await this.endpoints.delete(id);
-      throw panoraFailure(error, await this.cleanUpAfterFailedCreate(error, url, id, []));
+      throw error;
     }
     try {
       await this.dataSource.transaction(async (manager) => {
@@ -233,17 +241,10 @@ export class EndpointsService {
         EndpointErrorCode.NotRotatable,
       );
     }
-    const known = [previousId, ...(endpoint.secrets ?? []).map((secret) => secret.panoraEndpointId ?? '')];
-    let created;
-    try {
-      created = await this.panora.createWebhook({
-        url: endpoint.url,
-        description: endpoint.description,
-        scope: endpoint.scope,
-      });
-    } catch (error) {
-      throw panoraFailure(error, await this.cleanUpAfterFailedCreate(error, endpoint.url, id, known));
-    }
+    const { created, warnings } = await this.registerAtPanora(
+      { url: endpoint.url, description: endpoint.description, scope: endpoint.scope },
+      endpoint.url.includes(id),
+    );
 
     const expiresAt = new Date(Date.now() + this.graceSeconds * 1000);
     try {
@@ -273,7 +274,6 @@ export class EndpointsService {
     }
     await this.endpointSecrets.invalidate(id);
 
-    const warnings: string[] = [];
     let disableError: string | undefined;
     try {
       await this.panora.updateWebhookStatus(previousId, false);
@@ -284,7 +284,7 @@ export class EndpointsService {
         `The previous Panora endpoint ${previousId} could not be disabled (${error.message}): disable it in ` +
           `Panora's dashboard before ${expiresAt.toISOString()}, when its secret stops verifying`,
       );
-      this.logger.warn(`Rotation of endpoint ${id}: ${warnings[0]}`);
+      this.logger.warn(`Rotation of endpoint ${id}: ${warnings[warnings.length - 1]}`);
     }
     this.logger.log(
       `Rotated the secret of endpoint ${id}: Panora ${previousId} replaced by ${created.id_webhook_endpoint}`,
@@ -480,26 +480,95 @@ export class EndpointsService {
   }
 
   /**
-   * After a registration failed in a way Panora may still have acted on (timeout, 5xx, a malformed
-   * answer), looks for an endpoint Panora made anyway at a URL that is certainly ours (it carries
-   * the local id) and deletes it. Returns a note for the error message when that was not possible.
+   * `POST /webhooks`, sent once. Panora may have made the endpoint although the call failed (a 5xx
+   * after its write, a timeout, a dropped connection, a malformed 2xx): resending would make a
+   * second one, with a secret we would never see, and Panora delivers each event to only one
+   * matching endpoint. So after such a failure its endpoints are listed and settled instead: when
+   * `ownUrl` (the URL carries the local id, so whatever Panora holds there and we do not know is
+   * ours), one endpoint made there is adopted with its secret and any others are deleted; when
+   * it made none, the call answers 502 saying so. A URL given by the admin proves nothing: an
+   * endpoint found there is reported, never adopted or deleted.
    */
-  private async cleanUpAfterFailedCreate(error: unknown, url: string, id: string, known: string[]): Promise<string> {
-    if (!(error instanceof PanoraApiError) || !error.mayHaveActed) return '';
-    const unsure = `. Panora may have registered ${url} anyway: check its dashboard`;
-    if (!url.includes(id)) return unsure;
+  private async registerAtPanora(input: CreateWebhookInput, ownUrl: boolean): Promise<Registered> {
     try {
-      const strays = (await this.panora.listWebhooks()).filter(
-        (row) => row.url === url && !known.includes(row.id_webhook_endpoint),
-      );
-      for (const stray of strays) await this.panora.deleteWebhook(stray.id_webhook_endpoint);
-      if (strays.length > 0)
-        this.logger.warn(`Deleted ${strays.length} endpoint(s) Panora made for ${url} despite the failure`);
-      return '';
-    } catch (cleanupError) {
-      this.logger.warn(`Could not check Panora for an endpoint left behind at ${url}: ${String(cleanupError)}`);
-      return unsure;
+      return { created: await this.panora.createWebhook(input), warnings: [] };
+    } catch (error) {
+      if (!(error instanceof PanoraApiError) || !error.mayHaveActed) throw panoraFailure(error);
+      return this.settleFailedCreate(error, input.url, ownUrl);
     }
+  }
+
+  private async settleFailedCreate(error: PanoraApiError, url: string, ownUrl: boolean): Promise<Registered> {
+    let rows: PanoraWebhook[];
+    try {
+      rows = await this.panora.listWebhooks();
+    } catch (listError) {
+      const why = listError instanceof Error ? listError.message : String(listError);
+      this.logger.warn(`${error.message}; could not list Panora's endpoints to look for one made anyway: ${why}`);
+      throw panoraFailure(
+        error,
+        `. Panora may have registered ${url} anyway, and listing its endpoints to check failed too (${why}): ` +
+          "look for it in Panora's dashboard and delete it",
+      );
+    }
+    // Endpoints this service already knows (a rotation's current and replaced ones) are not new;
+    // neither is a disabled one (a new endpoint starts active, and Panora delivers nothing to it).
+    const known = new Set(await this.knownPanoraIds());
+    const made = rows.filter((row) => row.url === url && row.active !== false && !known.has(row.id_webhook_endpoint));
+    if (made.length === 0) {
+      throw panoraFailure(
+        error,
+        `; Panora holds no new endpoint for ${url} (checked with GET /webhooks): nothing was registered`,
+      );
+    }
+    const ids = made.map((row) => row.id_webhook_endpoint).join(', ');
+    if (!ownUrl) {
+      this.logger.warn(`${error.message}; Panora holds endpoint(s) ${ids} at ${url} that this service does not know`);
+      throw panoraFailure(
+        error,
+        `. Panora holds endpoint(s) ${ids} at ${url} that this service does not know, perhaps made despite the ` +
+          "failure: import the one to keep (POST /admin/endpoints/import) and delete the others in Panora's dashboard",
+      );
+    }
+
+    // One with a secret to verify with is kept, every other one goes.
+    const adopted = made.find((row) => !!row.secret);
+    const extras = made.filter((row) => row !== adopted);
+    const warnings: string[] = [];
+    let removed = 0;
+    for (const extra of extras) {
+      const problem = await this.deleteAtPanoraQuietly(extra.id_webhook_endpoint);
+      if (!problem) {
+        removed++;
+        continue;
+      }
+      warnings.push(
+        `Panora endpoint ${extra.id_webhook_endpoint} at ${url} could not be deleted (${problem}): delete it in ` +
+          "Panora's dashboard, or the events Panora hands to it are signed with a secret this service does not hold",
+      );
+    }
+    if (!adopted?.secret) {
+      throw panoraFailure(
+        error,
+        `. Panora made ${ids} for ${url} anyway but listed it without a secret to verify with; ` +
+          (warnings.length > 0 ? warnings.join('; ') : 'it was deleted, so nothing was registered'),
+      );
+    }
+    warnings.unshift(
+      `${error.message}, but Panora had registered the endpoint: Panora endpoint ${adopted.id_webhook_endpoint} ` +
+        `was taken from GET /webhooks${removed > 0 ? `, and ${removed} duplicate(s) removed` : ''}`,
+    );
+    for (const warning of warnings) this.logger.warn(warning);
+    return { created: { ...adopted, secret: adopted.secret }, warnings };
+  }
+
+  /** Every Panora endpoint id this service holds, current or replaced by a rotation. */
+  private async knownPanoraIds(): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT panora_endpoint_id AS id FROM webhook_endpoints WHERE panora_endpoint_id IS NOT NULL
+       UNION SELECT panora_endpoint_id FROM webhook_endpoint_secrets WHERE panora_endpoint_id IS NOT NULL`,
+    );
+    return rows.map((row) => row.id);
   }
 
   /** Deletes an endpoint at Panora; returns the problem instead of throwing (best-effort undo). */

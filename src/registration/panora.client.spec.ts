@@ -88,12 +88,41 @@ describe(PanoraClient.name, () => {
 
   it('should give up after the last attempt and report the 5xx', async () => {
     fake.failWith(500, { times: 5 });
-    const error = await failure(client({ maxAttempts: 3 }).createWebhook({ url: 'https://e.com/x', scope: SCOPE }));
+    const error = await failure(client({ maxAttempts: 3 }).updateWebhookStatus('w1', false));
     expect(error).toMatchObject({ failure: 'http', status: 500, mayHaveActed: true });
     expect(error.message).toMatch(
-      /^Panora answered 500 to POST \/webhooks: Internal server error \(after 3 attempts\)$/,
+      /^Panora answered 500 to PUT \/webhooks\/w1: Internal server error \(after 3 attempts\)$/,
     );
     expect(fake.requests).toHaveLength(3);
+  });
+
+  it('should not resend POST /webhooks after a 5xx, since Panora may have registered the endpoint', async () => {
+    fake.actThenFail(500, { route: 'POST /webhooks', times: 5 });
+    const error = await failure(client().createWebhook({ url: 'https://e.com/x', scope: SCOPE }));
+    expect(error).toMatchObject({ failure: 'http', status: 500, mayHaveActed: true });
+    expect(error.message).toBe('Panora answered 500 to POST /webhooks: Internal server error');
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.findByUrl('https://e.com/x')).toHaveLength(1);
+  });
+
+  it('should not resend POST /webhooks after a timeout, and retry the listing that settles it', async () => {
+    fake.actThenHang({ route: 'POST /webhooks' });
+    const panora = client({ timeoutMs: 200 });
+    const error = await failure(panora.createWebhook({ url: 'https://e.com/h', scope: SCOPE }));
+    expect(error).toMatchObject({ failure: 'timeout', status: null, mayHaveActed: true });
+    expect(fake.requestsTo('POST', '/webhooks')).toHaveLength(1);
+    fake.failWith(503, { route: 'GET /webhooks' });
+    const listed = (await panora.listWebhooks()).filter((row) => row.url === 'https://e.com/h');
+    expect(listed).toHaveLength(1);
+    expect(listed[0].secret).toBe(fake.findByUrl('https://e.com/h')[0].secret);
+    expect(fake.requestsTo('GET', '/webhooks')).toHaveLength(2);
+  });
+
+  it('should say that a 4xx left nothing to settle', async () => {
+    fake.failWith(400, { route: 'POST /webhooks' }, 'scope must be an array');
+    const error = await failure(client().createWebhook({ url: 'https://e.com/4', scope: SCOPE }));
+    expect(error).toMatchObject({ status: 400, mayHaveActed: false });
+    expect(fake.requests).toHaveLength(1);
   });
 
   it('should time out a slow answer, retrying a GET but not a POST', async () => {

@@ -105,9 +105,11 @@ const MESSAGE_MAX = 300;
 
 /**
  * The one client of Panora's management API (see shared/panora-facts.md): nothing else builds
- * Panora URLs. Each attempt has a timeout; network errors and 5xx answers are retried with
- * exponential backoff, 4xx answers never. A POST is resent only when it cannot have reached Panora
- * (connection refused, DNS) or Panora answered 5xx, so a timeout does not register a webhook twice.
+ * Panora URLs. Each attempt has a timeout; for idempotent calls (GET, PUT, DELETE) network errors,
+ * timeouts and 5xx answers are retried with exponential backoff, 4xx answers never. A POST creates
+ * something, and Panora may have done so before a 5xx, a timeout or a dropped connection: it is
+ * resent only when it cannot have reached Panora (connection refused, DNS). Otherwise the error says
+ * `mayHaveActed` and the caller settles what Panora holds (see `EndpointsService`).
  */
 @Injectable()
 export class PanoraClient {
@@ -126,7 +128,11 @@ export class PanoraClient {
     return !!this.options.apiKey;
   }
 
-  /** `POST /webhooks`: registers an endpoint; the answer carries its signing secret. */
+  /**
+   * `POST /webhooks`: registers an endpoint; the answer carries its signing secret. Sent once
+   * (unless the connection was refused): on an error with `mayHaveActed`, Panora may hold an
+   * endpoint for `url` that this call could not return; `GET /webhooks` tells.
+   */
   async createWebhook(input: CreateWebhookInput): Promise<PanoraCreatedWebhook> {
     const body: Record<string, unknown> = { url: input.url, scope: input.scope };
     if (input.description) body.description = input.description;
@@ -223,7 +229,9 @@ export class PanoraClient {
           mayHaveActed: answer.status >= 500,
           message: `Panora answered ${answer.status} to ${route}${panoraMessage ? `: ${panoraMessage}` : ''}`,
         });
-        retryable = answer.status >= 500;
+        // A 5xx may come after Panora acted (the endpoint made, then a failure): resending a POST
+        // would make a second one.
+        retryable = answer.status >= 500 && options.idempotent;
       } catch (caught) {
         [error, retryable] = this.networkError(caught, route, options.idempotent);
         this.options.onAttempt?.(

@@ -32,6 +32,12 @@ interface Rule {
   replaceBody?: string;
   /** Run the handler at once, answer after this delay. */
   delayMs?: number;
+  /** Run the handler (state changes), then answer this instead of its result (a 5xx after acting). */
+  afterActing?: { status: number; body: string };
+  /** How many times the handler runs (a Panora, or a proxy before it, that retried on its own). */
+  copies?: number;
+  /** Run the handler, then never answer: the socket stays open until the client gives up. */
+  hang?: boolean;
 }
 
 interface Answer {
@@ -108,6 +114,26 @@ export class FakePanora {
     return this.addRule(options, { delayMs });
   }
 
+  /**
+   * Acts (an endpoint is created, updated or deleted), then answers `status` with a Nest-style
+   * error body anyway: what a Panora that fails after its database write does.
+   */
+  actThenFail(
+    status: number,
+    options: RuleOptions & { copies?: number } = {},
+    message = 'Internal server error',
+  ): this {
+    return this.addRule(options, {
+      afterActing: { status, body: JSON.stringify({ statusCode: status, message }) },
+      copies: options.copies,
+    });
+  }
+
+  /** Acts, then never answers (past any client timeout): the connection stays open until the client drops it. */
+  actThenHang(options: RuleOptions = {}): this {
+    return this.addRule(options, { hang: true });
+  }
+
   /** Clears switches and recorded requests (not the stored webhooks). */
   reset(): void {
     this.rules = [];
@@ -168,10 +194,13 @@ export class FakePanora {
 
     const rule = this.takeRule(method, path);
     if (rule?.respond) return this.send(res, rule.respond.status, rule.respond.body);
-    const answer =
-      req.headers['x-api-key'] === this.apiKey
-        ? this.route(method, path, body)
-        : { status: 401, body: { statusCode: 401, message: 'Unauthorized' } };
+    const authorised = req.headers['x-api-key'] === this.apiKey;
+    const answer = authorised
+      ? this.route(method, path, body)
+      : { status: 401, body: { statusCode: 401, message: 'Unauthorized' } };
+    for (let copy = 1; authorised && copy < (rule?.copies ?? 1); copy++) this.route(method, path, body);
+    if (rule?.hang) return;
+    if (rule?.afterActing) return this.send(res, rule.afterActing.status, rule.afterActing.body);
     if (rule?.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
     const text = rule?.replaceBody ?? (answer.body === undefined ? '' : JSON.stringify(answer.body));
     this.send(res, answer.status, text);
