@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ConfigError, parseEnv } from './env.schema';
 
 describe(parseEnv.name, () => {
@@ -43,5 +44,52 @@ describe(parseEnv.name, () => {
 
   it('should never echo a bad value, which may be a secret', () => {
     expect(() => parseEnv({ DATABASE_URL: 'hunter2-not-a-url' })).toThrow(/^(?!.*hunter2).*$/);
+  });
+});
+
+describe('parseEnv: SECRETS_KEY', () => {
+  const key = () => randomBytes(32).toString('base64');
+
+  const problem = (source: Record<string, string>): string => {
+    try {
+      parseEnv(source);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error('parseEnv accepted the configuration');
+  };
+
+  it('should accept 32 random bytes in base64, and previous keys alike', () => {
+    const env = parseEnv({ SECRETS_KEY: key(), SECRETS_KEY_PREVIOUS: `${key()}, ${key()}` });
+    expect(env.SECRETS_KEY_PREVIOUS).toHaveLength(2);
+  });
+
+  it.each([
+    ['16 bytes', randomBytes(16).toString('base64')],
+    ['48 bytes', randomBytes(48).toString('base64')],
+    ['not base64', `${'!'.repeat(43)}=`],
+    ['a passphrase', 'correct horse battery staple'],
+  ])('should refuse a SECRETS_KEY of %s with one line naming the key, without the value', (_, value) => {
+    const message = problem({ SECRETS_KEY: value });
+    expect(message).toMatch(/^Invalid configuration: SECRETS_KEY: expected 32 random bytes, base64/);
+    expect(message).not.toContain('\n');
+    expect(message).not.toContain(value);
+  });
+
+  it('should name SECRETS_KEY_PREVIOUS and which of its keys is bad', () => {
+    const bad = randomBytes(16).toString('base64');
+    const message = problem({ SECRETS_KEY: key(), SECRETS_KEY_PREVIOUS: `${key()},${bad}` });
+    expect(message).toMatch(/^Invalid configuration: SECRETS_KEY_PREVIOUS: item 2: expected 32 random bytes/);
+    expect(message).not.toContain(bad);
+  });
+
+  it('should require SECRETS_KEY when NODE_ENV=production, and only then', () => {
+    expect(problem({ NODE_ENV: 'production' })).toMatch(
+      /^Invalid configuration: SECRETS_KEY: required when NODE_ENV=production/,
+    );
+    expect(parseEnv({ NODE_ENV: 'production', SECRETS_KEY: key() }).NODE_ENV).toBe('production');
+    expect(parseEnv({ NODE_ENV: 'development' }).SECRETS_KEY).toBeUndefined();
+    expect(parseEnv({ NODE_ENV: 'test' }).SECRETS_KEY).toBeUndefined();
   });
 });

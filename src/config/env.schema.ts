@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSecretKey, SECRET_KEY_FORMAT } from '../secrets/secret-box';
 
 const SIZE_UNITS: Record<string, number> = {
   '': 1,
@@ -57,7 +58,7 @@ const httpUrl = z
  * The whole configuration of the service. Every environment variable the service reads is listed
  * here, validated once at start; nothing else reads `process.env`.
  */
-export const envSchema = z.object({
+const envObject = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: port.default(3000),
@@ -96,10 +97,19 @@ export const envSchema = z.object({
   INBOX_RETENTION_DAYS: positiveInt.default(30),
 
   ADMIN_API_KEYS: csv.default([]),
-  /** 32 random bytes, base64: seals endpoint secrets and connection tokens at rest (AES-256-GCM). */
-  SECRETS_KEY: z.string().optional(),
+  /**
+   * 32 random bytes, base64: seals endpoint secrets and connection tokens at rest (AES-256-GCM).
+   * Required in production (see below); elsewhere a key is generated into DATA_DIR when unset.
+   */
+  SECRETS_KEY: z.string().refine(isSecretKey, SECRET_KEY_FORMAT).optional(),
   /** Earlier values of SECRETS_KEY, comma-separated, still accepted for opening old values. */
-  SECRETS_KEY_PREVIOUS: csv.default([]),
+  SECRETS_KEY_PREVIOUS: csv
+    .superRefine((keys, ctx) => {
+      keys.forEach((key, index) => {
+        if (!isSecretKey(key)) ctx.addIssue({ code: 'custom', message: `item ${index + 1}: ${SECRET_KEY_FORMAT}` });
+      });
+    })
+    .default([]),
   /** How long an endpoint's old secret keeps verifying after a rotation (seconds). */
   SECRET_ROTATION_GRACE: positiveInt.default(24 * 60 * 60),
 
@@ -130,6 +140,18 @@ export const envSchema = z.object({
 
   /** When set, `GET /metrics` needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open. */
   METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+});
+
+export const envSchema = envObject.superRefine((env, ctx) => {
+  // Checked here, with the rest of the configuration, so a production start without the key
+  // stops on one line before the database or anything else starts.
+  if (env.NODE_ENV === 'production' && env.SECRETS_KEY === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SECRETS_KEY'],
+      message: `required when NODE_ENV=production: ${SECRET_KEY_FORMAT}`,
+    });
+  }
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { parseSecretKey, SecretBox, SecretBoxError } from './secret-box';
+import { isSecretKey, parseSecretKey, SecretBox, SecretBoxError } from './secret-box';
 
 const newKey = () => parseSecretKey(randomBytes(32).toString('base64'));
 
@@ -40,5 +40,12 @@ describe(SecretBox.name, () => {
 
   it('should reject a key that is not 32 bytes', () => {
     expect(() => parseSecretKey(randomBytes(16).toString('base64'))).toThrow(/32 random bytes/);
+  });
+
+  it('should reject a key with characters outside base64, which decoding would silently skip', () => {
+    const key = randomBytes(32).toString('base64');
+    expect(isSecretKey(key)).toBe(true);
+    expect(isSecretKey(`${key.slice(0, 20)}!${key.slice(20)}`)).toBe(false);
+    expect(isSecretKey(` ${key}\n`)).toBe(true);
   });
 });

@@ -11,11 +11,26 @@ export interface SecretKey {
   key: Buffer;
 }
 
+/** What a key must look like, for messages that name the variable or file holding it. */
+export const SECRET_KEY_FORMAT = 'expected 32 random bytes, base64-encoded (openssl rand -base64 32)';
+
+/** The 32 bytes of a base64 (or base64url) key, or undefined when it is anything else. */
+function decodeSecretKey(base64: string): Buffer | undefined {
+  const text = base64.trim();
+  // Buffer.from skips characters that are not base64: check the alphabet first.
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return undefined;
+  const key = Buffer.from(text, 'base64');
+  return key.length === 32 ? key : undefined;
+}
+
+/** True when the value is a usable SECRETS_KEY (checked by the env schema before anything starts). */
+export function isSecretKey(base64: string): boolean {
+  return decodeSecretKey(base64) !== undefined;
+}
+
 export function parseSecretKey(base64: string, name = 'SECRETS_KEY'): SecretKey {
-  const key = Buffer.from(base64.trim(), 'base64');
-  if (key.length !== 32) {
-    throw new SecretBoxError(`${name}: expected 32 random bytes, base64-encoded (openssl rand -base64 32)`);
-  }
+  const key = decodeSecretKey(base64);
+  if (!key) throw new SecretBoxError(`${name}: ${SECRET_KEY_FORMAT}`);
   return { id: createHash('sha256').update(key).digest('hex').slice(0, 8), key };
 }
 
