@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { MIGRATIONS } from '../src/database/migrations';
 import { startTestApp, TestApp } from './support/app';
 import { createTestDatabase, TestDatabase } from './support/database';
@@ -11,7 +12,7 @@ describe('Foundation (HTTP, database, health)', () => {
   beforeAll(async () => {
     db = await createTestDatabase({ migrate: false });
     proxy = await TcpProxy.forUrl(db.url).start();
-    service = await startTestApp({ databaseUrl: proxy.rewrite(db.url) });
+    service = await startTestApp({ databaseUrl: proxy.rewrite(db.url), env: { WEBHOOK_BODY_LIMIT: '64kb' } });
   });
 
   afterAll(async () => {
@@ -48,6 +49,52 @@ describe('Foundation (HTTP, database, health)', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toMatch(/not valid JSON/);
+  });
+
+  it('should never echo any part of a malformed body, which may hold a secret', async () => {
+    const secret = 'abcdefgh-c0ffee-5ec2e7-token';
+    const bodies = [
+      `{"secret":${secret}}`,
+      `{"secret":"${secret}"`,
+      `{"secret":"${secret}",}`,
+      secret,
+      `{"a":1}${secret}`,
+    ];
+    for (const body of bodies) {
+      const res = await fetch(`${service.baseUrl}/webhooks/panora/${randomUUID()}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect(res.status).toBe(400);
+      const text = await res.text();
+      // Node's JSON.parse quotes about ten characters around the error: no piece of the secret back.
+      for (let i = 0; i + 4 <= secret.length; i++) expect(text).not.toContain(secret.slice(i, i + 4));
+      expect(JSON.parse(text)).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message:
+          'The body is not valid JSON: send the delivery as Panora does, Content-Type: application/json with a JSON object body',
+      });
+    }
+  });
+
+  // Fastify reads the body before the route's guard runs, so these answers come even for an
+  // endpoint that does not exist (README, "Receiving Panora's webhooks").
+  it.each([
+    ['malformed JSON', 400, 'application/json', '{"id_event":'],
+    ['an empty JSON body', 400, 'application/json', ''],
+    ['a body over WEBHOOK_BODY_LIMIT', 413, 'application/json', JSON.stringify({ pad: 'x'.repeat(70_000) })],
+    ['a content type with no parser', 415, 'application/xml', '<a/>'],
+    ['form-encoded data (parsed, then refused by the route)', 404, 'application/x-www-form-urlencoded', 'a=b'],
+    ['plain text (parsed, then refused by the route)', 404, 'text/plain', 'hello'],
+  ])('should answer %s sent to an unknown endpoint with %i', async (_, status, contentType, body) => {
+    const res = await fetch(`${service.baseUrl}/webhooks/panora/${randomUUID()}`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
+    });
+    expect(res.status).toBe(status);
   });
 
   it('should carry a request id back to the caller', async () => {

@@ -55,7 +55,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw exception;
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const [status, body] = this.toResponse(exception);
+    const [status, body] = this.toResponse(unwrapRequestError(exception));
     if (status >= 500 && status !== 503) {
       this.logger.error({ err: exception, status, requestId: reply.request?.id }, 'request failed');
     }
@@ -100,14 +100,50 @@ export class HttpExceptionFilter implements ExceptionFilter {
           'The database is unreachable, so the request may not have been completed. Try again shortly: a delivery that was stored after all answers duplicate.',
       };
     }
-    // Fastify's own errors (bad JSON, body too large, unsupported media type) carry a 4xx status
-    // and a message written for the client.
+    // Fastify's own errors (bad JSON, body too large, unsupported media type) carry a 4xx status.
+    // Their messages are not passed on: a JSON parser's message quotes part of the body (Node 24:
+    // `Unexpected token 'a', ..."{"secret":abcdefgh-c"...`), which may be a secret or a token.
     const status = (exception as { statusCode?: unknown })?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      return { statusCode: status, error: reason(status), message: (exception as Error).message };
+      return { statusCode: status, error: reason(status), message: clientErrorMessage(exception, status) };
     }
     return { statusCode: 500, error: reason(500), message: 'Internal server error' };
   }
+}
+
+const SEND_AS_PANORA = 'send the delivery as Panora does, Content-Type: application/json with a JSON object body';
+
+/** Fixed messages for the request errors Fastify raises itself; none repeats anything the client sent. */
+const FASTIFY_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: `The body is not valid JSON: ${SEND_AS_PANORA}`,
+  FST_ERR_CTP_EMPTY_JSON_BODY: `The body is empty: ${SEND_AS_PANORA}`,
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The body is too large: it is over the limit this service accepts (WEBHOOK_BODY_LIMIT)',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'The body does not match its Content-Length header',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: `Unsupported Content-Type: ${SEND_AS_PANORA}`,
+  FST_ERR_CTP_INVALID_TYPE: `Unsupported Content-Type: ${SEND_AS_PANORA}`,
+};
+
+/**
+ * Nest hands Fastify's own request errors (bad JSON, body too large...) to the filter wrapped in
+ * an HttpException that carries their message as its own: the filter answers from the original.
+ */
+function unwrapRequestError(exception: unknown): unknown {
+  if (!(exception instanceof HttpException) || exception instanceof AppException) return exception;
+  const cause = exception.cause;
+  const isRequestError =
+    typeof cause === 'object' &&
+    cause !== null &&
+    !(cause instanceof HttpException) &&
+    typeof (cause as { statusCode?: unknown }).statusCode === 'number';
+  return isRequestError ? cause : exception;
+}
+
+function clientErrorMessage(exception: unknown, status: number): string {
+  const code = (exception as { code?: unknown })?.code;
+  if (typeof code === 'string' && Object.hasOwn(FASTIFY_MESSAGES, code)) return FASTIFY_MESSAGES[code];
+  // A parser's own SyntaxError, should one get through: the same fixed message.
+  if ((exception as { name?: unknown })?.name === 'SyntaxError') return FASTIFY_MESSAGES.FST_ERR_CTP_INVALID_JSON_BODY;
+  return reason(status);
 }
 
 function reason(status: number): string {
