@@ -25,6 +25,19 @@ interface ClaimedRow {
   done: string[] | null;
 }
 
+/** A claimed event: ours while its status is 'processing' and its attempts still the claim's. */
+interface Claim {
+  id: string;
+  attempts: number;
+}
+
+interface AbandonedRow {
+  id: string;
+  normalized_type: string;
+  attempts: number;
+  received_at: Date;
+}
+
 interface BatchListener {
   id: string;
   types: Set<string>;
@@ -39,6 +52,10 @@ interface Outcome {
   listeners: { name: string; status: string; error: string | null }[];
 }
 const MAX_ERROR_LENGTH = 2_000;
+/** Shown on an event given up at claim time: its last attempt never recorded an outcome. */
+const STOPPED_WHILE_HANDLING =
+  'The process stopped while handling this event: its last attempt (WEBHOOK_MAX_ATTEMPTS reached) never recorded ' +
+  'an outcome (a crash or an out-of-memory kill, e.g. on a huge payload); fix the cause, then replay it';
 
 /**
  * Takes stored events from the inbox and hands them to the listeners, at least once, across any
@@ -46,6 +63,11 @@ const MAX_ERROR_LENGTH = 2_000;
  * by a PostgreSQL notification (other instances), with a poll as the safety net. Each listener's
  * outcome is recorded; a failed listener is retried with backoff without re-running the ones that
  * succeeded; after WEBHOOK_MAX_ATTEMPTS the event is dead (replayable through the admin API).
+ *
+ * A claim is a lease (DISPATCH_LEASE_MS), renewed while the round runs, so a slow round keeps its
+ * events; its `attempts` value is the claim's token: outcomes are recorded only for events still
+ * 'processing' under the same attempts, so a dispatcher that lost its lease never overwrites the
+ * outcome of the one that took the event over.
  */
 @Injectable()
 export class DispatcherService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -144,8 +166,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       for (;;) {
         if (this.stopped) return;
         const { rows, more } = await this.claim();
-        if (rows.length === 0) break;
-        await this.processAll(rows);
+        if (rows.length > 0) await this.processAll(rows);
         if (!more) break;
       }
       await this.scheduleNextDue();
@@ -173,25 +194,43 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
    * payload (at least one event): a round of `*.pulled` events of megabytes each must not all sit
    * in memory at once. Candidates are locked first, sizes read without loading the payloads, and
    * only the chosen ones are claimed; the others are released at commit, untouched.
+   *
+   * A candidate still 'processing' (its lease ran out) whose attempts already reached
+   * WEBHOOK_MAX_ATTEMPTS: its last attempt never recorded an outcome, most likely because it takes
+   * the process down. It is marked dead instead of being handed out again, on every instance, forever.
    */
   private async claim(): Promise<{ rows: ClaimedRow[]; more: boolean }> {
-    return this.bookkeeping(async (manager) => {
-      const candidates = await manager.query<{ id: string; size: number }[]>(
-        `SELECT id, coalesce(pg_column_size(payload), 0) AS size FROM webhook_events
+    const { rows, more, abandoned } = await this.bookkeeping(async (manager) => {
+      const candidates = await manager.query<{ id: string; size: number; abandoned: boolean }[]>(
+        `SELECT id, coalesce(pg_column_size(payload), 0) AS size,
+                (status = 'processing' AND attempts >= $2) AS abandoned
+           FROM webhook_events
           WHERE status IN ('received', 'processing', 'failed') AND next_attempt_at <= now()
           ORDER BY next_attempt_at, id
           LIMIT $1
           FOR UPDATE SKIP LOCKED`,
-        [this.batchSize],
+        [this.batchSize, this.maxAttempts],
       );
+      const abandonedIds = candidates.filter((c) => c.abandoned).map((c) => c.id);
+      let abandoned: AbandonedRow[] = [];
+      if (abandonedIds.length > 0) {
+        [abandoned] = await manager.query<[AbandonedRow[], number]>(
+          `UPDATE webhook_events SET status = 'dead', last_error = $2, next_attempt_at = now()
+            WHERE id = ANY($1::bigint[])
+            RETURNING id, normalized_type, attempts, received_at`,
+          [abandonedIds, STOPPED_WHILE_HANDLING],
+        );
+      }
       const chosen: string[] = [];
       let bytes = 0;
       for (const candidate of candidates) {
+        if (candidate.abandoned) continue;
         if (chosen.length > 0 && bytes + candidate.size > this.batchBytes) break;
         chosen.push(candidate.id);
         bytes += candidate.size;
       }
-      if (chosen.length === 0) return { rows: [], more: false };
+      const more = candidates.length === this.batchSize || chosen.length + abandonedIds.length < candidates.length;
+      if (chosen.length === 0) return { rows: [], more: more || abandonedIds.length > 0, abandoned };
       // TypeORM answers an UPDATE with [rows, count].
       const [rows] = await manager.query<[ClaimedRow[], number]>(
         `UPDATE webhook_events e
@@ -204,23 +243,98 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         [chosen, this.leaseMs],
       );
       rows.sort((a, b) => Number(a.id) - Number(b.id));
-      return { rows, more: candidates.length === this.batchSize || chosen.length < candidates.length };
+      return { rows, more, abandoned };
     });
+    this.reportAbandoned(abandoned);
+    return { rows, more };
+  }
+
+  private reportAbandoned(rows: AbandonedRow[]): void {
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      this.logger.error(
+        { eventId: String(row.id), type: row.normalized_type, attempts: row.attempts },
+        'Event is dead: the process stopped while handling it on its last attempt',
+      );
+    }
+    this.metrics.eventsDispatched(
+      rows.map((row) => ({
+        status: 'dead' as const,
+        receivedAt: row.received_at,
+        listeners: [{ name: 'dispatcher', status: 'dead' }],
+      })),
+    );
   }
 
   private async processAll(rows: ClaimedRow[]): Promise<void> {
-    const events = rows.map((row) => this.toEvent(row));
-    let next = 0;
-    const worker = async () => {
-      while (next < events.length) await this.emit(events[next++]);
+    const lease = this.keepLease(rows.map((row) => ({ id: row.id, attempts: row.attempts })));
+    let outcomes: Outcome[];
+    try {
+      const events = rows.map((row) => this.toEvent(row));
+      let next = 0;
+      const worker = async () => {
+        while (next < events.length) await this.emit(events[next++]);
+      };
+      await Promise.all([
+        ...Array.from({ length: Math.min(this.concurrency, events.length) }, worker),
+        ...this.batchListeners.map((listener) => this.runBatch(listener, events)),
+      ]);
+      outcomes = events.map(({ row, event }) => this.outcome(row, event.run));
+    } finally {
+      await lease.stop();
+    }
+    const recorded = await this.record(outcomes);
+    for (const outcome of recorded) this.logOutcome(outcome);
+    this.metrics.eventsDispatched(recorded.map((o) => ({ ...o, receivedAt: o.row.received_at })));
+  }
+
+  /**
+   * Renews the lease of a round's events every third of DISPATCH_LEASE_MS until `stop()`, so a
+   * round that outlives one lease (slow listeners, retries) keeps its events: another instance
+   * would otherwise take them and run them twice. One UPDATE per renewal, for events still ours.
+   */
+  private keepLease(claims: Claim[]): { stop(): Promise<void> } {
+    let owned = claims;
+    let renewing: Promise<void> | undefined;
+    const renew = async () => {
+      try {
+        const [kept] = await this.bookkeeping((manager) =>
+          manager.query<[{ id: string }[], number]>(
+            `UPDATE webhook_events e
+                SET next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
+               FROM unnest($1::bigint[], $2::int[]) AS c(id, attempts)
+              WHERE e.id = c.id AND e.status = 'processing' AND e.attempts = c.attempts
+              RETURNING e.id`,
+            [owned.map((c) => c.id), owned.map((c) => c.attempts), this.leaseMs],
+          ),
+        );
+        if (kept.length < owned.length) {
+          const keptIds = new Set(kept.map((k) => String(k.id)));
+          const lost = owned.filter((c) => !keptIds.has(String(c.id)));
+          owned = owned.filter((c) => keptIds.has(String(c.id)));
+          this.logger.warn(
+            { eventIds: lost.map((c) => String(c.id)) },
+            `Lost the lease of ${lost.length} event(s) of this round (taken over or replayed meanwhile): their outcomes will not be recorded by this instance`,
+          );
+        }
+      } catch (error) {
+        // The next renewal tries again; if the lease runs out meanwhile, record() notices.
+        this.logger.warn(`Could not renew the lease of a dispatch round: ${(error as Error).message}`);
+      }
     };
-    await Promise.all([
-      ...Array.from({ length: Math.min(this.concurrency, events.length) }, worker),
-      ...this.batchListeners.map((listener) => this.runBatch(listener, events)),
-    ]);
-    const outcomes = events.map(({ row, event }) => this.outcome(row, event.run));
-    await this.record(outcomes);
-    this.metrics.eventsDispatched(outcomes.map((o) => ({ ...o, receivedAt: o.row.received_at })));
+    const timer = setInterval(
+      () => {
+        if (renewing || owned.length === 0) return;
+        renewing = renew().finally(() => (renewing = undefined));
+      },
+      Math.max(1, Math.floor(this.leaseMs / 3)),
+    );
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await renewing;
+      },
+    };
   }
 
   private toEvent(row: ClaimedRow): { row: ClaimedRow; event: PanoraWebhookEvent; error?: unknown } {
@@ -292,15 +406,9 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private outcome(row: ClaimedRow, run: ListenerRun): Outcome {
-    if (run.succeeded.size === 0 && run.failed.size === 0 && (row.done ?? []).length === 0) {
-      this.logger.log(
-        { eventId: row.id, type: row.type },
-        `No listener handles ${row.normalized_type}: marked processed`,
-      );
-    }
     const failed = run.failed.size > 0;
     const dead = failed && row.attempts >= this.maxAttempts;
-    const outcome: Outcome = {
+    return {
       row,
       status: !failed ? 'processed' : dead ? 'dead' : 'failed',
       delayMs:
@@ -322,24 +430,56 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         })),
       ],
     };
-    if (dead) {
-      this.logger.error(
-        { eventId: row.id, type: row.normalized_type, listeners: [...run.failed.keys()] },
-        'Event is dead after the last attempt',
-      );
-    } else if (failed) {
-      this.logger.warn(
-        { eventId: row.id, type: row.normalized_type, attempt: row.attempts, retryInMs: outcome.delayMs },
-        `Listener failed: ${outcome.lastError}`,
-      );
-    }
-    return outcome;
   }
 
-  /** Stores the outcomes of a round, per listener and per event, in one transaction. */
-  private async record(outcomes: Outcome[]): Promise<void> {
-    const listeners = outcomes.flatMap((o) => o.listeners.map((l) => ({ ...l, eventId: o.row.id })));
-    await this.bookkeeping(async (manager) => {
+  /** Logged once recorded: an outcome this instance did not get to record is not its to report. */
+  private logOutcome({ row, status, listeners, delayMs, lastError }: Outcome): void {
+    if (listeners.length === 0 && (row.done ?? []).length === 0) {
+      this.logger.log(
+        { eventId: row.id, type: row.type },
+        `No listener handles ${row.normalized_type}: marked processed`,
+      );
+    } else if (status === 'dead') {
+      this.logger.error(
+        { eventId: row.id, type: row.normalized_type, listeners: listeners.filter((l) => l.error).map((l) => l.name) },
+        'Event is dead after the last attempt',
+      );
+    } else if (status === 'failed') {
+      this.logger.warn(
+        { eventId: row.id, type: row.normalized_type, attempt: row.attempts, retryInMs: delayMs },
+        `Listener failed: ${lastError}`,
+      );
+    }
+  }
+
+  /**
+   * Stores the outcomes of a round, per listener and per event, in one transaction, for the
+   * events still ours ('processing' under the attempts of our claim); answers those. An event whose
+   * lease ran out and that another dispatcher claimed (or an admin replayed) is left alone, with
+   * its listener outcomes: what that dispatcher records is the truth.
+   */
+  private async record(outcomes: Outcome[]): Promise<Outcome[]> {
+    const recorded = await this.bookkeeping(async (manager) => {
+      const [updated] = await manager.query<[{ id: string }[], number]>(
+        `UPDATE webhook_events e
+            SET status = u.status, last_error = u.error,
+                processed_at = CASE WHEN u.status = 'processed' THEN now() ELSE e.processed_at END,
+                next_attempt_at = now() + make_interval(secs => u.delay_ms / 1000)
+           FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::double precision[])
+                  AS u(id, attempts, status, error, delay_ms)
+          WHERE e.id = u.id AND e.status = 'processing' AND e.attempts = u.attempts
+          RETURNING e.id`,
+        [
+          outcomes.map((o) => o.row.id),
+          outcomes.map((o) => o.row.attempts),
+          outcomes.map((o) => o.status),
+          outcomes.map((o) => o.lastError),
+          outcomes.map((o) => o.delayMs),
+        ],
+      );
+      const ours = new Set(updated.map((u) => String(u.id)));
+      const kept = outcomes.filter((o) => ours.has(String(o.row.id)));
+      const listeners = kept.flatMap((o) => o.listeners.map((l) => ({ ...l, eventId: o.row.id })));
       if (listeners.length > 0) {
         await manager.query(
           `INSERT INTO webhook_event_listeners (event_id, listener, status, attempts, last_error, updated_at)
@@ -356,21 +496,16 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
           ],
         );
       }
-      await manager.query(
-        `UPDATE webhook_events e
-            SET status = u.status, last_error = u.error,
-                processed_at = CASE WHEN u.status = 'processed' THEN now() ELSE e.processed_at END,
-                next_attempt_at = now() + make_interval(secs => u.delay_ms / 1000)
-           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::double precision[]) AS u(id, status, error, delay_ms)
-          WHERE e.id = u.id`,
-        [
-          outcomes.map((o) => o.row.id),
-          outcomes.map((o) => o.status),
-          outcomes.map((o) => o.lastError),
-          outcomes.map((o) => o.delayMs),
-        ],
-      );
+      return kept;
     });
+    if (recorded.length < outcomes.length) {
+      const lost = outcomes.filter((o) => !recorded.includes(o));
+      this.logger.warn(
+        { eventIds: lost.map((o) => String(o.row.id)) },
+        `Did not record the outcome of ${lost.length} event(s): their lease ran out and another dispatcher took them over (or they were replayed)`,
+      );
+    }
+    return recorded;
   }
 
   /** Wakes up when the earliest retry falls due, if that is before the next poll. */
