@@ -1,3 +1,4 @@
+import { InboxRetention } from '../src/webhooks/inbox-retention.service';
 import { startTestApp, TestApp } from './support/app';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { connectionPayload, delivery, insertEndpoint, post, waitFor } from './support/panora';
@@ -179,6 +180,62 @@ describe('Events admin API (/admin/events)', () => {
       method: 'POST',
       body: JSON.stringify({ status: 'dead', type: 'crm.task.created' }),
     });
-    expect(none).toEqual({ status: 202, json: { queued: 0 } });
+    expect(none).toEqual({ status: 202, json: { queued: 0, skipped: 0 } });
+  });
+
+  describe('events whose payload was pruned after INBOX_RETENTION_DAYS', () => {
+    const url = () => `${service.baseUrl}/webhooks/panora/${endpoint.id}`;
+    const row = (id: string) =>
+      db
+        .query<{ status: string; attempts: number; last_error: string | null; payload: unknown }>(
+          'SELECT status, attempts, last_error, payload FROM webhook_events WHERE id = $1',
+          [id],
+        )
+        .then((rows) => rows[0]);
+    const outcomes = (id: string) =>
+      db.query('SELECT listener, status, attempts FROM webhook_event_listeners WHERE event_id = $1 ORDER BY listener', [
+        id,
+      ]);
+
+    it('should refuse to replay one with 409 saying why, and change nothing', async () => {
+      const d = delivery({ secret: endpoint.secret, type: 'crm.company.push', payload: { id: 'co-old', name: 'Old' } });
+      expect((await post(url(), d)).status).toBe(200);
+      const [{ id }] = await db.query<{ id: string }>('SELECT id::text AS id FROM webhook_events WHERE id_event = $1', [
+        d.idEvent,
+      ]);
+      await waitFor(async () => (await row(id)).status === 'processed', 5_000, 'processed');
+      await db.query(`UPDATE webhook_events SET processed_at = now() - interval '31 days' WHERE id = $1`, [id]);
+      expect(await service.app.get(InboxRetention).prune()).toBe(1);
+      const before = { event: await row(id), listeners: await outcomes(id) };
+      expect(before.event.payload).toBeNull();
+      const calls = listeners.calls.length;
+
+      for (const query of ['', '?all=true']) {
+        const res = await admin(`/admin/events/${id}/replay${query}`, { method: 'POST' });
+        expect(res.status).toBe(409);
+        expect(res.json.message).toMatch(/payload was pruned after the retention period/);
+        expect(res.json.code).toBe('EVENT_PAYLOAD_PRUNED');
+      }
+      // Queued, it would read 'received' (then run its listeners on a null payload and die).
+      expect({ event: await row(id), listeners: await outcomes(id) }).toEqual(before);
+      expect(listeners.calls.length).toBe(calls);
+    });
+
+    it('should skip them in a bulk replay and say how many it skipped', async () => {
+      // A dead event whose payload is gone (e.g. driven to dead by a replay of a pruned event before this check).
+      const [pruned] = await db.query<{ id: string }>(
+        `INSERT INTO webhook_events (endpoint_id, id_event, type, normalized_type, payload, status, attempts, last_error)
+         VALUES ($1, gen_random_uuid()::text, 'crm.note.push', 'crm.note.created', NULL, 'dead', 2, 'crm: no payload')
+         RETURNING id::text AS id`,
+        [endpoint.id],
+      );
+      const before = await row(pruned.id);
+      const res = await admin('/admin/events/replay', {
+        method: 'POST',
+        body: JSON.stringify({ status: 'dead', type: 'crm.note.created' }),
+      });
+      expect(res).toEqual({ status: 202, json: { queued: 0, skipped: 1 } });
+      expect(await row(pruned.id)).toEqual(before);
+    });
   });
 });

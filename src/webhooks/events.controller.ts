@@ -35,7 +35,9 @@ export class EventsController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Replay every dead (or failed) event',
-    description: 'Queues them again, optionally of one type or endpoint; their unfinished listeners run again.',
+    description:
+      'Queues them again, optionally of one type or endpoint; their unfinished listeners run again. Events whose ' +
+      'payload was pruned after the retention period (INBOX_RETENTION_DAYS) are left as they are and counted in `skipped`.',
   })
   @ApiAcceptedResponse({ type: BulkReplayResult })
   @ApiErrors({ 400: 'status is not dead or failed, or a bad filter' })
@@ -60,7 +62,12 @@ export class EventsController {
   })
   @EVENT_ID
   @ApiAcceptedResponse({ type: ReplayResult })
-  @ApiErrors({ 404: 'No event with this id', 409: 'The event is being processed right now: try again in a moment' })
+  @ApiErrors({
+    404: 'No event with this id',
+    409:
+      'The event is being processed right now (try again in a moment), or its payload was pruned after the ' +
+      'retention period (INBOX_RETENTION_DAYS) and it cannot run again',
+  })
   replay(@Param('id') id: string, @Query() query: ReplayOneQuery) {
     return this.events.replay(id, query.all ?? false);
   }

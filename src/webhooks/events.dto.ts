@@ -147,4 +147,10 @@ export class ReplayResult {
 export class BulkReplayResult {
   @ApiProperty({ description: 'Events queued again' })
   queued!: number;
+
+  @ApiProperty({
+    description:
+      'Matching events left as they are because their payload was pruned after the retention period (INBOX_RETENTION_DAYS)',
+  })
+  skipped!: number;
 }

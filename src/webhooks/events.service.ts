@@ -69,16 +69,25 @@ export class EventsService {
     };
   }
 
-  /** Queues the event again: its failed or dead listeners run (every listener with `all`). */
+  /**
+   * Queues the event again: its failed or dead listeners run (every listener with `all`). Not an
+   * event being processed right now, nor one whose payload was pruned (INBOX_RETENTION_DAYS):
+   * its listeners would run on nothing and drive it to dead.
+   */
   async replay(id: string, all = false): Promise<{ queued: true; id: string; listeners: 'all' | 'unfinished' }> {
     const event = await this.find(id);
     await this.events.manager.transaction(async (manager) => {
       const [updated]: [unknown[], number] = await manager.query(
         `UPDATE webhook_events SET status = 'received', attempts = 0, next_attempt_at = now(), last_error = NULL, processed_at = NULL
-          WHERE id = $1 AND NOT (status = 'processing' AND next_attempt_at > now()) RETURNING id`,
+          WHERE id = $1 AND payload IS NOT NULL AND NOT (status = 'processing' AND next_attempt_at > now()) RETURNING id`,
         [event.id],
       );
       if (updated.length === 0) {
+        const [row] = await manager.query<{ pruned: boolean }[]>(
+          'SELECT payload IS NULL AS pruned FROM webhook_events WHERE id = $1',
+          [event.id],
+        );
+        if (row?.pruned) throw prunedException(event.id);
         throw new AppException(
           HttpStatus.CONFLICT,
           'The event is being processed right now: try again in a moment',
@@ -91,8 +100,11 @@ export class EventsService {
     return { queued: true, id: event.id, listeners: all ? 'all' : 'unfinished' };
   }
 
-  /** Queues every event in a status (dead or failed), optionally of one type or endpoint. */
-  async replayMany(filter: BulkReplayDto): Promise<{ queued: number }> {
+  /**
+   * Queues every event in a status (dead or failed), optionally of one type or endpoint. Events
+   * whose payload was pruned cannot run again: they are left as they are and counted as skipped.
+   */
+  async replayMany(filter: BulkReplayDto): Promise<{ queued: number; skipped: number }> {
     const params: unknown[] = [filter.status];
     let where = 'status = $1';
     if (filter.type) {
@@ -103,12 +115,18 @@ export class EventsService {
       params.push(filter.endpointId);
       where += ` AND endpoint_id = $${params.length}`;
     }
-    const [, count]: [unknown[], number] = await this.events.manager.query(
-      `UPDATE webhook_events SET status = 'received', attempts = 0, next_attempt_at = now(), last_error = NULL WHERE ${where} RETURNING id`,
+    const [{ queued, skipped }] = await this.events.manager.query<{ queued: number; skipped: number }[]>(
+      `WITH matching AS (SELECT id, payload IS NULL AS pruned FROM webhook_events WHERE ${where}),
+            queued AS (
+              UPDATE webhook_events SET status = 'received', attempts = 0, next_attempt_at = now(), last_error = NULL
+               WHERE id IN (SELECT id FROM matching WHERE NOT pruned) AND payload IS NOT NULL AND ${where}
+               RETURNING id)
+       SELECT (SELECT count(*) FROM queued)::int AS queued,
+              (SELECT count(*) FROM matching WHERE pruned)::int AS skipped`,
       params,
     );
     this.dispatcher.wake();
-    return { queued: count };
+    return { queued, skipped };
   }
 
   private async find(id: string): Promise<WebhookEvent> {
@@ -116,6 +134,14 @@ export class EventsService {
     if (!event) throw new AppException(HttpStatus.NOT_FOUND, `No event with id ${id.slice(0, 40)}`, 'EVENT_NOT_FOUND');
     return event;
   }
+}
+
+function prunedException(id: string): AppException {
+  return new AppException(
+    HttpStatus.CONFLICT,
+    `Event ${id} cannot be replayed: its payload was pruned after the retention period (INBOX_RETENTION_DAYS)`,
+    'EVENT_PAYLOAD_PRUNED',
+  );
 }
 
 function summary(e: WebhookEvent): EventSummary {
