@@ -11,7 +11,8 @@ const USAGE = 'usage: npm run migration:run | npm run migration:revert | npm run
 
 /**
  * The migration command line, over the same data source as the service: `DATABASE_URL`, or the
- * embedded PostgreSQL in DATA_DIR when it is unset.
+ * embedded PostgreSQL in DATA_DIR when it is unset (the running service's server, when one runs:
+ * it is used, never stopped).
  */
 async function main([command, name]: string[]): Promise<void> {
   if (
@@ -24,7 +25,7 @@ async function main([command, name]: string[]): Promise<void> {
   const env = parseEnv(process.env);
   const embedded = env.DATABASE_URL
     ? undefined
-    : new EmbeddedPostgresServer({ dataDir: env.DATA_DIR, port: env.EMBEDDED_POSTGRES_PORT });
+    : new EmbeddedPostgresServer({ dataDir: env.DATA_DIR, port: env.EMBEDDED_POSTGRES_PORT, shareRunning: true });
   const url = env.DATABASE_URL ?? (await embedded!.start());
   const dataSource = new DataSource({
     ...dataSourceOptions({ url, poolSize: 2 }),
