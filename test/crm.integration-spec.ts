@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { startTestApp, TestApp } from './support/app';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { delivery, insertEndpoint, post, waitFor } from './support/panora';
@@ -498,28 +499,99 @@ describe('CRM projections (crm.* events → crm_objects, outbox, /admin/crm)', (
       });
     });
 
+    /** Follows nextCursor until a page shorter than `limit`: what a poller does on each round. */
+    const poll = async (kind: string, cursor?: string, limit = 2) => {
+      const items: any[] = [];
+      for (;;) {
+        const query = new URLSearchParams({ limit: String(limit), ...(cursor ? { cursor } : {}) });
+        const res = await admin(`/admin/crm/${kind}?${query.toString()}`);
+        expect(res.status).toBe(200);
+        expect(res.json.items.length).toBeLessThanOrEqual(limit);
+        expect(typeof res.json.nextCursor).toBe('string');
+        items.push(...res.json.items);
+        cursor = res.json.nextCursor as string;
+        if (res.json.items.length < limit) return { items, cursor };
+      }
+    };
+    /** Polls round after round from `cursor` until `done(everything seen)`. */
+    const pollUntil = async (kind: string, cursor: string | undefined, done: (seen: any[]) => boolean) => {
+      const seen: any[] = [];
+      await waitFor(
+        async () => {
+          const round = await poll(kind, cursor);
+          seen.push(...round.items);
+          cursor = round.cursor;
+          return done(seen);
+        },
+        15_000,
+        `${kind} changes listed`,
+      );
+      return { seen, cursor: cursor! };
+    };
+    const ids = (items: any[]) => items.map((o) => o.id).sort();
+
     it('should page through a kind with limit and cursor, each object once, oldest change first', async () => {
       const later = { id: randomUUID(), name: 'Pushed deal', modified_at: '2026-11-09T00:00:00.000Z' };
       await deliver('crm.deal.push', later);
 
-      const seen: any[] = [];
-      let cursor: string | null = null;
-      for (let page = 0; page < 10; page++) {
-        const query: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
-        const res = await admin(`/admin/crm/deal${query}`);
-        expect(res.status).toBe(200);
-        expect(res.json.items.length).toBeLessThanOrEqual(2);
-        seen.push(...res.json.items);
-        cursor = res.json.nextCursor;
-        if (!cursor) break;
-      }
-      expect(seen.map((o) => o.id).sort()).toEqual([...deals.map((d) => d.id_crm_deal), later.id].sort());
+      const all = [...deals.map((d) => d.id_crm_deal), later.id].sort();
+      const { seen, cursor } = await pollUntil('deal', undefined, (items) => items.length >= all.length);
+      expect(ids(seen)).toEqual(all);
       expect(seen[seen.length - 1].id).toBe(later.id);
 
-      const since = await admin(`/admin/crm/deal?updatedSince=${encodeURIComponent(seen[seen.length - 1].updatedAt)}`);
-      expect(since.json.items.map((o: any) => o.id)).toEqual([later.id]);
+      // The last page has a cursor too: polling with it later gives what changed since, and only that.
+      expect((await poll('deal', cursor)).items).toEqual([]);
+      const changed = { ...later, name: 'Renamed deal', modified_at: '2026-11-10T00:00:00.000Z' };
+      await deliver('crm.deal.push', changed);
+      const next = await pollUntil('deal', cursor, (items) => items.length > 0);
+      expect(next.seen).toMatchObject([{ id: later.id, name: 'Renamed deal' }]);
+
+      const since = await waitFor(async () => {
+        const res = await admin(`/admin/crm/deal?updatedSince=${encodeURIComponent(next.seen[0].updatedAt)}`);
+        return res.json.items.length > 0 && res.json;
+      });
+      expect(since.items.map((o: any) => o.id)).toEqual([later.id]);
+      expect(typeof since.nextCursor).toBe('string');
       const future = await admin('/admin/crm/deal?updatedSince=2999-01-01T00:00:00Z');
-      expect(future.json).toEqual({ items: [], nextCursor: null });
+      expect(future.json.items).toEqual([]);
+      expect(typeof future.json.nextCursor).toBe('string');
+    });
+
+    it('should not skip a change that a longer transaction commits after a later change was read', async () => {
+      const { cursor: start } = await pollUntil('note', undefined, () => true);
+      const slowId = randomUUID();
+      const fast = { id: randomUUID(), title: 'Fast note', modified_at: '2026-11-12T00:00:00.000Z' };
+
+      // A long batch: it writes its row first (its updated_at is its start time) and commits last.
+      const slow = new Client({ connectionString: db.url });
+      await slow.connect();
+      const seen: any[] = [];
+      let cursor = start;
+      try {
+        await slow.query('BEGIN');
+        await slow.query(
+          `INSERT INTO crm_objects (kind, panora_id, name, modified_at, shape, data, first_event_id, last_event_id)
+           VALUES ('note', $1, 'Slow note', '2026-11-12T00:00:00Z', 'unified', $2, 0, 0)`,
+          [slowId, JSON.stringify({ id: slowId, title: 'Slow note' })],
+        );
+        await deliver('crm.note.push', fast);
+        // A client polls meanwhile.
+        const meanwhile = await poll('note', cursor);
+        seen.push(...meanwhile.items);
+        cursor = meanwhile.cursor;
+        await slow.query('COMMIT');
+      } finally {
+        await slow.end();
+      }
+      const rest = await pollUntil('note', cursor, (items) => ids([...seen, ...items]).length >= 2);
+      expect(ids([...seen, ...rest.seen])).toEqual([slowId, fast.id].sort());
+    });
+
+    it('should refuse a cursor of another kind with 400 saying where it belongs', async () => {
+      const { cursor } = await poll('deal');
+      const res = await admin(`/admin/crm/contact?cursor=${encodeURIComponent(cursor)}`);
+      expect(res.status).toBe(400);
+      expect(res.json.message).toContain('/admin/crm/deal');
     });
 
     it('should refuse a bad cursor, limit or updatedSince with 400', async () => {

@@ -1,14 +1,24 @@
-/** Where a page of `GET /admin/crm/:kind` ended: the last row's `updated_at` (µs, UTC) and id. */
+import type { CrmKind } from './crm-mapping';
+import { isCrmKind } from './crm-mapping';
+
+/**
+ * A position in one kind's change order (`GET /admin/crm/:kind`): the change's transaction id and
+ * sequence number (`change_xid`, `change_seq`); everything at or before it has been read. Both are
+ * decimal strings (bigint).
+ */
 export interface CrmCursor {
-  updatedAt: string;
-  id: string;
+  kind: CrmKind;
+  xid: string;
+  seq: string;
 }
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const BIGINT_MAX = 2n ** 63n - 1n;
+const isPosition = (value: unknown): value is string =>
+  typeof value === 'string' && /^\d{1,19}$/.test(value) && BigInt(value) <= BIGINT_MAX;
 
-/** Opaque to clients: base64url of `[updatedAt, id]`. */
+/** Opaque to clients: base64url of `["crm", kind, xid, seq]`. */
 export function encodeCursor(cursor: CrmCursor): string {
-  return Buffer.from(JSON.stringify([cursor.updatedAt, cursor.id]), 'utf8').toString('base64url');
+  return Buffer.from(JSON.stringify(['crm', cursor.kind, cursor.xid, cursor.seq]), 'utf8').toString('base64url');
 }
 
 /** Null when the text is not a cursor this API handed out. */
@@ -19,9 +29,14 @@ export function decodeCursor(text: string): CrmCursor | null {
   } catch {
     return null;
   }
-  if (!Array.isArray(value) || value.length !== 2) return null;
-  const [updatedAt, id] = value as unknown[];
-  if (typeof updatedAt !== 'string' || !TIMESTAMP.test(updatedAt)) return null;
-  if (typeof id !== 'string' || id.length === 0 || id.length > 255) return null;
-  return { updatedAt, id };
+  if (!Array.isArray(value) || value.length !== 4) return null;
+  const [tag, kind, xid, seq] = value as unknown[];
+  if (tag !== 'crm' || !isCrmKind(kind) || !isPosition(xid) || !isPosition(seq)) return null;
+  return { kind, xid, seq };
+}
+
+/** The later of two positions (of one kind). */
+export function laterCursor(a: CrmCursor, b: CrmCursor): CrmCursor {
+  const [ax, as, bx, bs] = [BigInt(a.xid), BigInt(a.seq), BigInt(b.xid), BigInt(b.seq)];
+  return ax > bx || (ax === bx && as >= bs) ? a : b;
 }

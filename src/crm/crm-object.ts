@@ -37,7 +37,10 @@ export interface CrmObjectView extends CrmProjectionInput {
   firstEventId: string;
   lastEventId: string;
   firstSeenAt: string;
-  /** When the projection last changed (what `updatedSince` filters on). */
+  /**
+   * When the projection last changed (what `updatedSince` filters on): the start of the
+   * transaction that changed it, so not an order to page by (the cursor is).
+   */
   updatedAt: string;
   deletedAt: string | null;
 }

@@ -22,7 +22,8 @@ export interface UpsertResult {
  * - at an equal `modified_at`, a raw row (`*.pulled`) does not replace a unified object;
  * - a deleted row comes back only with a strictly newer `modified_at`.
  * Raw rows lack some key columns (a contact's emails live in another table): those keep their
- * stored values. RETURNING lists exactly the rows that changed.
+ * stored values. A row written takes a new place in the change order the read API follows
+ * (change_xid, change_seq: the column defaults). RETURNING lists exactly the rows that changed.
  */
 const UPSERT_SQL = `
   WITH input AS (
@@ -51,7 +52,9 @@ const UPSERT_SQL = `
          data = EXCLUDED.data,
          last_event_id = EXCLUDED.last_event_id,
          updated_at = now(),
-         deleted_at = NULL
+         deleted_at = NULL,
+         change_xid = DEFAULT,
+         change_seq = DEFAULT
    WHERE c.data IS DISTINCT FROM EXCLUDED.data
      AND CASE
            WHEN c.deleted_at IS NOT NULL THEN EXCLUDED.modified_at > c.modified_at
@@ -79,7 +82,9 @@ const DELETE_SQL = `
          deleted_at = now(),
          modified_at = EXCLUDED.modified_at,
          last_event_id = EXCLUDED.last_event_id,
-         updated_at = now()
+         updated_at = now(),
+         change_xid = DEFAULT,
+         change_seq = DEFAULT
    WHERE c.deleted_at IS NULL
      AND (c.modified_at IS NULL OR EXCLUDED.modified_at > c.modified_at)
   RETURNING ${CRM_OBJECT_COLUMNS}`;

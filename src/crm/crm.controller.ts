@@ -1,8 +1,8 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminAuthGuard } from '../common/admin-auth.guard';
-import { ApiAdminAuth, ApiErrors, ApiPageResponse } from '../common/openapi';
-import { CrmKindParams, CrmObjectParams, CrmObjectViewDto, ListCrmObjectsQuery } from './crm.dto';
+import { ApiAdminAuth, ApiErrors } from '../common/openapi';
+import { CrmKindParams, CrmObjectPageDto, CrmObjectParams, CrmObjectViewDto, ListCrmObjectsQuery } from './crm.dto';
 import { CrmQueryService } from './crm-query.service';
 
 /** The CRM projections, read-only. `Authorization: Bearer <one of ADMIN_API_KEYS>`. */
@@ -16,10 +16,14 @@ export class CrmController {
   @Get(':kind')
   @ApiOperation({
     summary: 'List the objects of a kind',
-    description: 'Oldest change first; follow nextCursor to read everything once. Deleted objects included.',
+    description:
+      'In change order, each change once; follow nextCursor to read everything, then poll with the last nextCursor ' +
+      'for later changes (none is ever skipped). Deleted objects included.',
   })
-  @ApiPageResponse(CrmObjectViewDto, 'A page of objects')
-  @ApiErrors({ 400: 'Unknown kind (the message lists the kinds), a bad updatedSince, limit or cursor' })
+  @ApiOkResponse({ type: CrmObjectPageDto, description: 'A page of objects' })
+  @ApiErrors({
+    400: 'Unknown kind (the message lists the kinds), a bad updatedSince, limit or cursor, a cursor of another kind',
+  })
   list(@Param() params: CrmKindParams, @Query() query: ListCrmObjectsQuery) {
     return this.crm.list(params.kind, query);
   }

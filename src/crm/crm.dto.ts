@@ -25,9 +25,13 @@ export class CrmObjectParams {
 }
 
 export class ListCrmObjectsQuery {
-  /** Only objects whose projection changed at or after this instant (ISO 8601). */
+  /**
+   * Only objects whose projection changed at or after this instant (ISO 8601): where to start
+   * without a cursor. Follow `nextCursor` from there on.
+   */
   @ApiPropertyOptional({
-    description: 'Only objects whose projection changed at or after this instant (ISO 8601)',
+    description:
+      'Only objects whose projection changed at or after this instant (ISO 8601): where to start without a cursor; follow nextCursor from there on',
     example: '2026-11-23T04:00:00Z',
   })
   @IsOptional()
@@ -42,8 +46,11 @@ export class ListCrmObjectsQuery {
   @Max(500)
   limit?: number;
 
-  /** `nextCursor` from the previous page. */
-  @ApiPropertyOptional({ description: '`nextCursor` of the previous page', maxLength: 400 })
+  /** `nextCursor` from the previous page (or the last poll). */
+  @ApiPropertyOptional({
+    description: '`nextCursor` of the previous page or poll (of the same kind)',
+    maxLength: 400,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(400)
@@ -99,4 +106,17 @@ export class CrmObjectViewDto implements CrmObjectView {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   deletedAt!: string | null;
+}
+
+/** A page of `GET /admin/crm/:kind`. */
+export class CrmObjectPageDto {
+  @ApiProperty({ type: [CrmObjectViewDto], description: 'In the order their changes became readable' })
+  items!: CrmObjectViewDto[];
+
+  @ApiProperty({
+    description:
+      'Always present, also on the last page: pass it as cursor to read on, or later to poll for what changed since. ' +
+      'A page shorter than limit means there is nothing more for now.',
+  })
+  nextCursor!: string;
 }

@@ -3,6 +3,7 @@ import { WebhookInboxAndEndpoints1795400000000 } from '../../migrations/17954000
 import { OutboxMessages1795400000100 } from '../../migrations/1795400000100-OutboxMessages';
 import { Connections1795400000200 } from '../../migrations/1795400000200-Connections';
 import { CrmProjections1795400000300 } from '../../migrations/1795400000300-CrmProjections';
+import { CrmChangeOrder1795400000400 } from '../../migrations/1795400000400-CrmChangeOrder';
 
 /**
  * Every migration, in order. A new file in `migrations/` (from `npm run migration:generate`) is
@@ -14,4 +15,5 @@ export const MIGRATIONS: MixedList<Function> = [
   OutboxMessages1795400000100,
   Connections1795400000200,
   CrmProjections1795400000300,
+  CrmChangeOrder1795400000400,
 ];
