@@ -10,7 +10,9 @@ import { startTestApp, type TestApp } from './support/app';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { TcpProxy } from './support/tcp-proxy';
 
-jest.setTimeout(60_000);
+// Each test's deadlines (waitFor) fail first, with what they waited for; this only has to exceed
+// their sum on a loaded machine (the broker cut test: ~2 s usually, up to ~110 s of deadlines).
+jest.setTimeout(150_000);
 
 const RABBITMQ_URL = process.env.RABBITMQ_URL;
 
@@ -268,7 +270,7 @@ describeWithBroker('Event bus (RabbitMQ)', () => {
     const probe = await consumer('t1.#');
     const occurredAt = new Date('2026-11-23T10:00:00.000Z');
     await enqueue(service, { type: 't1.contact.upserted', key: 'contact:42', data: { n: 1 }, occurredAt });
-    await waitFor('the event', () => probe.received.length === 1);
+    await waitFor('the event', () => probe.received.length >= 1);
 
     const [row] = await db.query<{ id: string; published_at: Date | null; attempts: number }>(
       `SELECT id, published_at, attempts FROM outbox_messages WHERE type = 't1.contact.upserted'`,
@@ -318,8 +320,8 @@ describeWithBroker('Event bus (RabbitMQ)', () => {
     // Nothing was consuming while they were published; a consumer starting now still gets them.
     const late = await Consumer.start(queue);
     cleanup.push(() => late.close());
-    await waitFor('the five events', () => late.received.length === 5);
-    expect(late.received.map((message) => message.envelope.data.n)).toEqual([1, 2, 3, 4, 5]);
+    await waitFor('the five events', () => late.ids().size === 5);
+    expect(firstDeliveries(late.received).map((message) => message.envelope.data.n)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it(BROKER_TESTS.relayOffThenOn, async () => {
@@ -340,7 +342,7 @@ describeWithBroker('Event bus (RabbitMQ)', () => {
 
     const on = await startTestApp({ databaseUrl: offDb.url, env: brokerEnv });
     try {
-      await waitFor('the three events', () => probe.received.length === 3);
+      await waitFor('the three events', () => probe.ids().size === 3);
       expect(new Set(probe.received.map((message) => message.envelope.data.n))).toEqual(new Set([1, 2, 3]));
       await waitFor('the outbox to be drained', async () => {
         const [row] = await offDb.query<{ pending: number }>(
@@ -386,11 +388,17 @@ describeWithBroker('Event bus (RabbitMQ)', () => {
         );
         return rows.length === 3;
       });
-      await sleep(300); // let any straggler arrive
+      // Marked published = confirmed by the broker, the second copy included; the consumer gets
+      // it a moment later.
+      const copiesOfFirst = () => probe.received.filter((message) => message.properties.messageId === ids[0]);
+      await waitFor(
+        'every event, and the first one a second time',
+        () => probe.ids().size === ids.length && copiesOfFirst().length >= 2,
+        15_000,
+      );
       // Nothing lost; the first published event came again, with the same message_id and body.
       expect(probe.ids()).toEqual(new Set(ids));
-      const first = probe.received.filter((message) => message.properties.messageId === ids[0]);
-      expect(first.length).toBeGreaterThanOrEqual(2);
+      const first = copiesOfFirst();
       expect(first[1].envelope).toEqual(first[0].envelope);
       expectOrderPerKey(probe.received);
     } finally {
@@ -436,6 +444,8 @@ describeWithBroker('Event bus (RabbitMQ)', () => {
     }
     proxy.cut();
     await producing;
+    // Written while the broker is certainly unreachable, whenever the cut fell above.
+    await produce(5);
     await waitFor(
       'ready to report the broker down',
       async () => (await ready(viaProxy)).body.broker?.status === 'down',
@@ -453,7 +463,7 @@ describeWithBroker('Event bus (RabbitMQ)', () => {
     const rows = await cutDb.query<{ id: string }>(
       `SELECT id FROM outbox_messages WHERE type = 't5.connection.updated'`,
     );
-    expect(rows).toHaveLength(70 * keys.length);
+    expect(rows).toHaveLength(75 * keys.length);
     await waitFor('every event after the broker came back', () => probe.ids().size === rows.length, 45_000);
     expect(probe.ids()).toEqual(new Set(rows.map((row) => row.id)));
     expectOrderPerKey(probe.received);
@@ -477,7 +487,7 @@ describeWithBroker('Event bus (RabbitMQ)', () => {
     });
     await Promise.all(producers);
     const rows = await db.query<{ id: string }>(`SELECT id FROM outbox_messages WHERE type = 't6.contact.upserted'`);
-    await waitFor('every event', () => probe.ids().size === rows.length);
+    await waitFor('every event', () => probe.ids().size === rows.length, 30_000);
     // Order per key is the order of seq (commit order), whichever relay published.
     const seqOrder = await db.query<{ id: string; entity_key: string }>(
       `SELECT id, entity_key FROM outbox_messages WHERE type = 't6.contact.upserted' ORDER BY seq`,
