@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutionContext } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
@@ -18,6 +19,11 @@ import { assertBuilt } from './support/build';
 const BODY_LIMIT = 65_536;
 const ADMIN_KEY = randomBytes(24).toString('base64url');
 const METRICS_TOKEN = randomBytes(24).toString('hex');
+/** Loaded into the service: on SIGUSR2 it collects garbage and prints the heap still in use. */
+const HEAP_PROBE = resolve(__dirname, 'support/heap-probe.cjs');
+/** Bad requests of the measured flood, and the heap growth allowed per request (a leak keeps more). */
+const FLOOD = 2_000;
+const ALLOWED_BYTES_PER_REQUEST = 512;
 
 interface HostileRequest {
   method?: string;
@@ -78,7 +84,7 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
             `SELECT count(*)::int AS n FROM webhook_events WHERE status NOT IN ('processed', 'dead')`,
           )
         )[0].n === 0,
-      15_000,
+      30_000,
       'the dispatcher to settle',
     );
 
@@ -107,8 +113,10 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
       WEBHOOK_RETRY_BASE_MS: '50',
       WEBHOOK_RETRY_MAX_MS: '100',
       DISPATCH_POLL_MS: '200',
+      NODE_OPTIONS: `--expose-gc --require ${HEAP_PROBE}`,
     });
-    await waitForOk(`http://127.0.0.1:${port}/health/ready`, service);
+    // A generous deadline: the start of a Nest app on a loaded two-core machine.
+    await waitForOk(`http://127.0.0.1:${port}/health/ready`, service, 60_000);
     // Warm the endpoint's secret cache and the paths, as a running service would be.
     expect((await send('warm-up', signed('connection.created', connectionPayload()))).status).toBe(200);
     await settled();
@@ -368,7 +376,7 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
                 [d.idEvent],
               )
             ).find((r) => r.status === 'dead'),
-          15_000,
+          30_000,
           `${what} dead`,
         );
         expect(row.last_error).toMatch(reason);
@@ -379,7 +387,8 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
           expect(ledger.find(row.payload.connection_token, 'inbox')).toEqual([]);
         }
         // Visible where an operator looks: the log says which listener refused it and why.
-        expect(service.output()).toMatch(reason);
+        // (polled: the line comes through the pipe on its own schedule)
+        await waitFor(async () => reason.test(service.output()), 10_000, `a log line matching ${reason}`);
         // Panora's own event is still passed on to the bus as delivered (type included), data redacted.
         const forwarded = await db.query<{ type: string; payload: any }>(
           'SELECT type, payload FROM outbox_messages WHERE entity_key = $1',
@@ -433,7 +442,7 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
         async () =>
           (await db.query<{ status: string }>('SELECT status FROM webhook_events WHERE id = $1', [rows[0].id]))[0]
             .status === 'processed',
-        10_000,
+        30_000,
         'processed',
       );
       const runs = await db.query<{ listener: string; status: string; attempts: number }>(
@@ -470,6 +479,17 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
       return line ? Number(line[1]) : 0;
     };
 
+    /** The service's heap (and external memory) still in use after a full collection, from the heap probe. */
+    const memoryAfterGc = async (): Promise<number> => {
+      const probes = () => [...service.output().matchAll(/^heap-probe heapUsed=(\d+) external=(\d+)$/gm)];
+      const seen = probes().length;
+      service.child.kill('SIGUSR2');
+      const [, heapUsed, external] = (
+        await waitFor(async () => probes().length > seen && probes(), 10_000, 'the heap probe')
+      ).at(-1)!;
+      return Number(heapUsed) + Number(external);
+    };
+
     it('should refuse each with 401, count them in the metrics, store nothing, and not grow the memory', async () => {
       const bad = () => {
         const d = delivery({ secret: randomUUID(), type: 'connection.created', payload: connectionPayload() });
@@ -484,24 +504,33 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
           50,
           async (d) => void statuses.push((await send('bad signature', d)).status),
         );
-      await fire(1_000); // warm-up: JIT, pools, buffers, heap grown to its working size
-      await sleep(500);
+      await fire(1_000); // warm-up: JIT, pools, buffers, caches at their working size
       const before = await counts();
       const rejectedBefore = await rejectedBySignature();
+      const memoryBefore = await memoryAfterGc();
       const rssBefore = rssBytes(service.child.pid!);
       statuses.length = 0;
 
-      await fire(1_000);
-      await sleep(1_000);
+      await fire(FLOOD);
+      const memoryAfter = await memoryAfterGc();
       const rssAfter = rssBytes(service.child.pid!);
-      measured.rssBeforeMb = +(rssBefore / 2 ** 20).toFixed(1);
-      measured.rssAfterMb = +(rssAfter / 2 ** 20).toFixed(1);
-      measured.rssGrowthMb = +((rssAfter - rssBefore) / 2 ** 20).toFixed(1);
+      const mb = (bytes: number) => +(bytes / 2 ** 20).toFixed(1);
+      // Resident set size for the log only: when V8 collects and gives pages back is its business.
+      Object.assign(measured, {
+        heapAfterGcBeforeMb: mb(memoryBefore),
+        heapAfterGcAfterMb: mb(memoryAfter),
+        heapAfterGcGrowthKb: +((memoryAfter - memoryBefore) / 1024).toFixed(1),
+        rssBeforeMb: mb(rssBefore),
+        rssAfterMb: mb(rssAfter),
+      });
 
-      expect(statuses).toEqual(Array(1_000).fill(401));
-      expect((await rejectedBySignature()) - rejectedBefore).toBe(1_000);
+      expect(statuses).toEqual(Array(FLOOD).fill(401));
+      expect((await rejectedBySignature()) - rejectedBefore).toBe(FLOOD);
       expect(await counts()).toEqual(before);
-      expect(rssAfter - rssBefore).toBeLessThan(50 * 2 ** 20);
+      // What is still reachable after a full collection does not grow with the number of bad
+      // requests: keeping each one's body, request object or socket would exceed this (about 1 MB;
+      // the growth measured without a leak is a few hundred KB at most, whatever the GC timing).
+      expect(memoryAfter - memoryBefore).toBeLessThan(FLOOD * ALLOWED_BYTES_PER_REQUEST);
       expect(await ready()).toBe(200);
     });
   });
