@@ -45,6 +45,11 @@ const positiveInt = z.coerce
   .int('expected a whole number')
   .positive('expected a number above 0');
 
+const nonNegativeInt = z.coerce
+  .number({ message: 'expected a number' })
+  .int('expected a whole number')
+  .min(0, 'expected 0 or more');
+
 const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\/\S+$/, 'expected a URL like postgres://user:password@host:5432/database');
@@ -69,7 +74,7 @@ const envObject = z.object({
   DATABASE_URL: postgresUrl.optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
   EMBEDDED_POSTGRES_PORT: port.default(54329),
-  DATABASE_POOL_SIZE: positiveInt.max(200).default(10),
+  DATABASE_POOL_SIZE: positiveInt.max(200, 'expected at most 200').default(10),
   /** How long start-up keeps retrying an unreachable database before it gives up (seconds). */
   DATABASE_STARTUP_TIMEOUT: positiveInt.default(30),
   /** How long a graceful shutdown may take before the process exits anyway (milliseconds). */
@@ -79,20 +84,28 @@ const envObject = z.object({
 
   WEBHOOK_BODY_LIMIT: byteSize.default(5 * 1024 * 1024),
   /** Attempts per listener before an event is marked dead. */
-  WEBHOOK_MAX_ATTEMPTS: positiveInt.max(50).default(8),
+  WEBHOOK_MAX_ATTEMPTS: positiveInt.max(50, 'expected at most 50').default(8),
   /** First retry delay (milliseconds); doubles per attempt, with jitter. */
   WEBHOOK_RETRY_BASE_MS: positiveInt.default(10 * 60_000),
   WEBHOOK_RETRY_MAX_MS: positiveInt.default(12 * 60 * 60 * 1000),
   /** Events handed to listeners at the same time (each may hold a database connection). */
-  DISPATCH_CONCURRENCY: positiveInt.max(100).default(8),
+  DISPATCH_CONCURRENCY: positiveInt.max(100, 'expected at most 100').default(8),
   /** Stored (compressed) payload bytes taken per dispatcher round, at least one event. */
   DISPATCH_BATCH_BYTES: byteSize.default(8 * 1024 * 1024),
   /** Events taken per dispatcher round. */
-  DISPATCH_BATCH_SIZE: positiveInt.max(1000).default(100),
+  DISPATCH_BATCH_SIZE: positiveInt.max(1000, 'expected at most 1000').default(100),
   /** How long a claimed event stays with one dispatcher before another may take it (ms). */
   DISPATCH_LEASE_MS: positiveInt.default(60_000),
   /** Fallback poll when no notification arrives (milliseconds). */
   DISPATCH_POLL_MS: positiveInt.default(1000),
+  /**
+   * While deliveries are arriving, the dispatcher leaves at least this long between two rounds so
+   * that receiving (which Panora never retries) gets the CPU and the database first; with no
+   * delivery in that time, rounds run back to back. 0: no pause.
+   */
+  DISPATCH_YIELD_MS: nonNegativeInt.max(10_000, 'expected at most 10000').default(100),
+  /** Rounds run at once on a backlog while no delivery is arriving (as several instances would). */
+  DISPATCH_PARALLEL_ROUNDS: positiveInt.max(16, 'expected at most 16').default(2),
   /** Processed events older than this lose their payload (days). */
   INBOX_RETENTION_DAYS: positiveInt.default(30),
 
@@ -134,7 +147,7 @@ const envObject = z.object({
   /** Fallback poll of the outbox when no notification arrives (milliseconds). */
   OUTBOX_POLL_MS: positiveInt.default(1000),
   /** Outbox rows the relay publishes per round. */
-  OUTBOX_BATCH_SIZE: positiveInt.max(1000).default(100),
+  OUTBOX_BATCH_SIZE: positiveInt.max(1000, 'expected at most 1000').default(100),
   /** A row stays reserved this long for the relay publishing it; a relay that died mid-publish has it published again after that (milliseconds). */
   OUTBOX_LEASE_MS: positiveInt.min(1000, 'expected at least 1000').default(30_000),
 

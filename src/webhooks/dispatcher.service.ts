@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ConfigService } from '@nestjs/config';
@@ -9,7 +10,7 @@ import { PgNotifications } from '../database/pg-notifications.service';
 import { Metrics } from '../metrics/metrics.service';
 import { SecretBox } from '../secrets/secret-box';
 import { backoffDelay } from '../common/backoff';
-import { INBOX_CHANNEL } from './inbox-writer.service';
+import { INBOX_CHANNEL, InboxWriter } from './inbox-writer.service';
 import { BatchListenerMetadata, ListenerRun, PANORA_BATCH_LISTENER, PanoraWebhookEvent } from './panora-event';
 import { revealCredentials } from './payload-secrets';
 
@@ -81,6 +82,11 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private readonly pollMs: number;
   /** How long a claimed event stays hidden from other dispatchers (a crash mid-run gives it back). */
   private readonly leaseMs: number;
+  private readonly yieldMs: number;
+  private readonly parallelRounds: number;
+  /** When the last round ended: while deliveries arrive, the next starts yieldMs after it. */
+  private lastRoundEndedAt = 0;
+  private readonly stopping = new AbortController();
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
@@ -96,6 +102,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     private readonly discovery: DiscoveryService,
     private readonly metadataScanner: MetadataScanner,
     private readonly metrics: Metrics,
+    private readonly inbox: InboxWriter,
     config: ConfigService<Env, true>,
   ) {
     this.maxAttempts = config.get('WEBHOOK_MAX_ATTEMPTS', { infer: true });
@@ -106,6 +113,8 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     this.concurrency = config.get('DISPATCH_CONCURRENCY', { infer: true });
     this.pollMs = config.get('DISPATCH_POLL_MS', { infer: true });
     this.leaseMs = config.get('DISPATCH_LEASE_MS', { infer: true });
+    this.yieldMs = config.get('DISPATCH_YIELD_MS', { infer: true });
+    this.parallelRounds = config.get('DISPATCH_PARALLEL_ROUNDS', { infer: true });
   }
 
   onApplicationBootstrap(): void {
@@ -140,6 +149,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     clearInterval(this.poll);
     clearTimeout(this.nextDue);
     await this.running;
@@ -161,18 +171,69 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     });
   }
 
+  /**
+   * Runs rounds until nothing is due. A backlog (a round that left more behind) is worked by
+   * DISPATCH_PARALLEL_ROUNDS rounds at once, as several instances would (SKIP LOCKED keeps their
+   * claims apart) — but only while no delivery is arriving: receiving comes first.
+   */
   private async drain(): Promise<void> {
+    const helpers: Promise<void>[] = [];
+    const addHelpers = () => {
+      if (helpers.length > 0 || this.receiving()) return;
+      for (let lane = 1; lane < this.parallelRounds; lane++) helpers.push(this.runRounds(lane));
+    };
     try {
-      for (;;) {
-        if (this.stopped) return;
-        const { rows, more } = await this.claim();
-        if (rows.length > 0) await this.processAll(rows);
-        if (!more) break;
-      }
+      await this.runRounds(0, addHelpers);
+    } catch (error) {
+      this.roundFailed(error);
+    }
+    for (const result of await Promise.allSettled(helpers)) {
+      if (result.status === 'rejected') this.roundFailed(result.reason);
+    }
+    try {
       await this.scheduleNextDue();
     } catch (error) {
-      // The database may be down: the poll tries again; nothing claimed is lost (lease).
-      this.logger.warn(`Dispatch round failed: ${(error as Error).message}`);
+      this.roundFailed(error);
+    }
+  }
+
+  /** Lane 0 runs until nothing is due; the helper lanes stop as soon as deliveries arrive. */
+  private async runRounds(lane: number, onBacklog?: () => void): Promise<void> {
+    for (;;) {
+      if (lane === 0) await this.yieldToReceiver();
+      else if (this.receiving()) return;
+      if (this.stopped) return;
+      const { rows, more } = await this.claim();
+      if (rows.length > 0) await this.processAll(rows);
+      if (lane === 0 && rows.length > 0) this.lastRoundEndedAt = Date.now();
+      if (!more) return;
+      onBacklog?.();
+    }
+  }
+
+  private roundFailed(error: unknown): void {
+    // The database may be down: the poll tries again; nothing claimed is lost (lease).
+    this.logger.warn(`Dispatch round failed: ${(error as Error)?.message ?? String(error)}`);
+  }
+
+  /** Whether a delivery arrived within the last DISPATCH_YIELD_MS (never, with yielding off). */
+  private receiving(): boolean {
+    return this.yieldMs > 0 && Date.now() - this.inbox.lastWriteAt < this.yieldMs;
+  }
+
+  /**
+   * Receiving comes first: Panora sends each event once, so a delivery answered slowly (or shed)
+   * costs more than an event processed a little later. While deliveries are arriving, a round
+   * starts no sooner than DISPATCH_YIELD_MS after the previous one ended; under a burst the
+   * dispatcher takes a share of the machine and the backlog drains once the burst is over. At a
+   * trickle, or with nothing arriving, rounds run at once.
+   */
+  private async yieldToReceiver(): Promise<void> {
+    if (this.yieldMs === 0) return;
+    const wait = this.lastRoundEndedAt + this.yieldMs - Date.now();
+    if (wait > 0 && this.receiving()) {
+      // Cut short by a shutdown, which waits for the running round.
+      await sleep(wait, undefined, { signal: this.stopping.signal }).catch(() => undefined);
     }
   }
 

@@ -58,7 +58,11 @@ export class InboxWriter {
     this.pool = (dataSource.driver as unknown as { master: Pool }).master;
   }
 
+  /** When the last delivery was handed in (ms since the epoch; 0: none yet). */
+  lastWriteAt = 0;
+
   write(row: InboxRow): Promise<InboxResult> {
+    this.lastWriteAt = Date.now();
     return new Promise<InboxResult>((resolve, reject) => {
       this.queue.push({ row, resolve, reject });
       this.flush();

@@ -44,11 +44,23 @@ export class TestListeners {
 
   /** Every batch call, with the inbox ids it got. */
   readonly batches: string[][] = [];
+  /** How long each `test.batch` call takes; static, so it holds from the app's first round on. */
+  static batchDelayMs = 0;
+  /** The most `test.batch` calls seen running at the same time. */
+  maxConcurrentBatches = 0;
+  private runningBatches = 0;
 
   /** Handles rounds at once; a payload with `poison: true` makes the whole call throw. */
   @OnPanoraEventBatch('crm.task.created', 'test.batch')
   async batch(events: PanoraWebhookEvent<unknown>[]): Promise<void> {
     this.batches.push(events.map((e) => e.meta.inboxId));
+    this.runningBatches++;
+    this.maxConcurrentBatches = Math.max(this.maxConcurrentBatches, this.runningBatches);
+    try {
+      if (TestListeners.batchDelayMs > 0) await new Promise((done) => setTimeout(done, TestListeners.batchDelayMs));
+    } finally {
+      this.runningBatches--;
+    }
     if (events.some((e) => (e.data as { poison?: boolean }).poison)) throw new Error('poisoned batch');
   }
 
