@@ -61,7 +61,7 @@ export class OutboxService {
        FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(m, n)
        ORDER BY n
        ON CONFLICT (id) DO NOTHING`,
-      [JSON.stringify(rows)],
+      [`[${rows.map(rowJson).join(',')}]`],
     );
     // Delivered to listeners when (and only if) the transaction commits.
     await manager.query(`SELECT pg_notify($1, '')`, [OUTBOX_CHANNEL]);
@@ -79,8 +79,14 @@ interface Row {
   type: string;
   key: string;
   source: string;
-  data: unknown;
+  /** `data` serialised once, here: spliced as is into the statement's JSON. */
+  dataJson: string;
   occurredAt: string;
+}
+
+function rowJson({ dataJson, ...fields }: Row): string {
+  const head = JSON.stringify(fields);
+  return `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"data":${dataJson}}`;
 }
 
 function toRow(message: OutboxMessageInput, now: Date): Row {
@@ -94,20 +100,26 @@ function toRow(message: OutboxMessageInput, now: Date): Row {
   if (!(occurredAt instanceof Date) || Number.isNaN(occurredAt.getTime())) {
     throw new Error(`Invalid occurredAt for event ${message.type}: expected a valid Date`);
   }
-  // Round-trip through JSON now, so a value JSON cannot hold fails here, in the caller's
-  // transaction, rather than at publish time.
-  let data: unknown;
+  // Serialised now, so a value JSON cannot hold fails here, in the caller's transaction, rather
+  // than at publish time.
+  let dataJson: string | undefined;
   try {
-    const text = JSON.stringify(message.data ?? null);
-    data = text === undefined ? undefined : JSON.parse(text);
+    dataJson = JSON.stringify(message.data ?? null);
   } catch (error) {
     throw new Error(`Data of event ${message.type} cannot be serialised as JSON: ${(error as Error).message}`);
   }
-  if (data === undefined) {
+  if (dataJson === undefined) {
     throw new Error(`Data of event ${message.type} cannot be serialised as JSON`);
   }
   if (message.id !== undefined && !UUID.test(message.id)) {
     throw new Error(`Invalid id for event ${message.type}: expected a UUID`);
   }
-  return { id: message.id, type: message.type, key: message.key, source, data, occurredAt: occurredAt.toISOString() };
+  return {
+    id: message.id,
+    type: message.type,
+    key: message.key,
+    source,
+    dataJson,
+    occurredAt: occurredAt.toISOString(),
+  };
 }
