@@ -73,8 +73,7 @@ describe('Foundation (HTTP, database, health)', () => {
       expect(JSON.parse(text)).toEqual({
         statusCode: 400,
         error: 'Bad Request',
-        message:
-          'The body is not valid JSON: send the delivery as Panora does, Content-Type: application/json with a JSON object body',
+        message: 'The body is not valid JSON: send Content-Type: application/json with a JSON object body',
       });
     }
   });

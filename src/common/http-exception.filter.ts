@@ -111,7 +111,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
   }
 }
 
-const SEND_AS_PANORA = 'send the delivery as Panora does, Content-Type: application/json with a JSON object body';
+const SEND_AS_PANORA = 'send Content-Type: application/json with a JSON object body';
 
 /** Fixed messages for the request errors Fastify raises itself; none repeats anything the client sent. */
 const FASTIFY_MESSAGES: Record<string, string> = {

@@ -22,9 +22,10 @@ export type VerifiedRequest = FastifyRequest & { panora?: VerifiedDelivery };
  * Verifies a delivery exactly as Panora signs it: lowercase hex HMAC-SHA256, keyed with the
  * endpoint's secret as UTF-8, over `JSON.stringify(body.data)` (not the raw body; `id_event` and
  * `type` are not covered). Every active secret of the endpoint is tried (rotation), each compared
- * in constant time. Answers, in this order: 404 unknown or disabled endpoint, 415 not JSON, 400 a
- * body that is not `{id_event, type, data}`, 401 a missing, malformed or wrong signature. No answer
- * ever contains the expected signature or a secret.
+ * in constant time. Fastify has already refused what it cannot parse (400 malformed JSON, 413 over
+ * the limit, 415 a type with no parser); then, in this order: 404 unknown or disabled endpoint, 415
+ * not application/json, 400 a body that is not `{id_event, type, data}`, 401 a missing, malformed
+ * or wrong signature. No answer ever contains the expected signature or a secret.
  */
 @Injectable()
 export class PanoraSignatureGuard implements CanActivate {
