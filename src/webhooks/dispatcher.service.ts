@@ -84,7 +84,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private readonly leaseMs: number;
   private readonly yieldMs: number;
   private readonly parallelRounds: number;
-  /** When the last round ended: while deliveries arrive, the next starts yieldMs after it. */
+  /** When the last round that did work ended: while deliveries arrive, the next starts yieldMs after it. */
   private lastRoundEndedAt = 0;
   private readonly stopping = new AbortController();
   private running?: Promise<void>;
@@ -229,7 +229,6 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
    * trickle, or with nothing arriving, rounds run at once.
    */
   private async yieldToReceiver(): Promise<void> {
-    if (this.yieldMs === 0) return;
     const wait = this.lastRoundEndedAt + this.yieldMs - Date.now();
     if (wait > 0 && this.receiving()) {
       // Cut short by a shutdown, which waits for the running round.
