@@ -17,4 +17,6 @@ COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:3000/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/src/main.js"]
+# The young generation capped at 3 × 16 MB: ~50 MB less RSS under load, no measurable throughput cost
+# (README, "Benchmark"). Keep in step with the start script in package.json.
+CMD ["node", "--max-semi-space-size=16", "dist/src/main.js"]
