@@ -481,7 +481,15 @@ function report(results, pgVersion) {
 
   // The issue's targets, each checked against this run's own numbers.
   const check = (ok) => (ok ? 'met' : '**not met**');
-  lines.push('', '## Targets', '', 'Ratios are medians over the rounds; drains the slowest round.', '', '| target | this run | |', '|---|---|---|');
+  lines.push(
+    '',
+    '## Targets',
+    '',
+    'Ratios are medians over the rounds; drains the slowest round.',
+    '',
+    '| target | this run | |',
+    '|---|---|---|',
+  );
   for (const run of results.runs) {
     const c = run.connections;
     const { vsFastify, vsExpress } = run;
@@ -491,7 +499,9 @@ function report(results, pgVersion) {
       const p99 = run.p99VsFastify;
       lines.push(`| 50 conn.: p99 ≤ 3 × bare Fastify's p99 | ${f(p99, 1)} × | ${check(p99 <= 3)} |`);
     }
-    lines.push(`| ${c} conn.: service RSS under load ≤ 300 MB | ${run.ours.rssMb} MB | ${check(run.ours.rssMb <= 300)} |`);
+    lines.push(
+      `| ${c} conn.: service RSS under load ≤ 300 MB | ${run.ours.rssMb} MB | ${check(run.ours.rssMb <= 300)} |`,
+    );
   }
   for (const d of results.drains) {
     lines.push(
