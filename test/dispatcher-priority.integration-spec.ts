@@ -73,22 +73,35 @@ describe('Dispatcher: receiving comes first, a backlog is worked in parallel rou
     expect(listeners.maxConcurrentBatches).toBe(1);
   });
 
-  it('should leave DISPATCH_YIELD_MS between rounds while deliveries arrive, then process them', async () => {
+  /**
+   * A service with DISPATCH_YIELD_MS set: one delivery processed, then a second sent right after
+   * that round, so the dispatcher is pausing before it.
+   */
+  async function pausedAfterARound(yieldMs: string) {
     const endpoint = await insertEndpoint(db);
     const service = await startTestApp({
       databaseUrl: db.url,
       imports: [TestListenersModule],
-      env: { DISPATCH_YIELD_MS: '6000' },
+      env: { DISPATCH_YIELD_MS: yieldMs },
     });
     try {
       const url = `${service.baseUrl}/webhooks/panora/${endpoint.id}`;
       const first = delivery({ secret: endpoint.secret, type: 'crm.task.created', payload: { id: 'first' } });
       expect((await post(url, first)).status).toBe(200);
       await waitFor(async () => (await statusOf(db, first.idEvent)) === 'processed', 30_000, 'first processed');
-
-      // Arriving right after a round: it waits for the pause to end, it is not dropped.
       const second = delivery({ secret: endpoint.secret, type: 'crm.task.created', payload: { id: 'second' } });
       expect((await post(url, second)).status).toBe(200);
+      return { service, second };
+    } catch (error) {
+      await service.close();
+      throw error;
+    }
+  }
+
+  it('should leave DISPATCH_YIELD_MS between rounds while deliveries arrive, then process them', async () => {
+    // Arriving right after a round: it waits for the pause to end, it is not dropped.
+    const { service, second } = await pausedAfterARound('6000');
+    try {
       await new Promise((done) => setTimeout(done, 1_000));
       expect(await statusOf(db, second.idEvent)).toBe('received');
       await waitFor(async () => (await statusOf(db, second.idEvent)) === 'processed', 30_000, 'second processed');
@@ -98,18 +111,7 @@ describe('Dispatcher: receiving comes first, a backlog is worked in parallel rou
   });
 
   it('should shut down without waiting out a pause', async () => {
-    const endpoint = await insertEndpoint(db);
-    const service = await startTestApp({
-      databaseUrl: db.url,
-      imports: [TestListenersModule],
-      env: { DISPATCH_YIELD_MS: '10000' },
-    });
-    const url = `${service.baseUrl}/webhooks/panora/${endpoint.id}`;
-    const first = delivery({ secret: endpoint.secret, type: 'crm.task.created', payload: { id: 'a' } });
-    expect((await post(url, first)).status).toBe(200);
-    await waitFor(async () => (await statusOf(db, first.idEvent)) === 'processed', 30_000, 'first processed');
-    const second = delivery({ secret: endpoint.secret, type: 'crm.task.created', payload: { id: 'b' } });
-    expect((await post(url, second)).status).toBe(200);
+    const { service, second } = await pausedAfterARound('10000');
     // The dispatcher is now pausing for up to 10 s; closing must not wait for that.
     const closing = service.close().then(() => 'closed');
     let timer: NodeJS.Timeout | undefined;

@@ -84,9 +84,9 @@ interface Row {
   occurredAt: string;
 }
 
+/** The row as JSON, its `data` spliced in as already serialised (type, key… are never empty). */
 function rowJson({ dataJson, ...fields }: Row): string {
-  const head = JSON.stringify(fields);
-  return `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"data":${dataJson}}`;
+  return `${JSON.stringify(fields).slice(0, -1)},"data":${dataJson}}`;
 }
 
 function toRow(message: OutboxMessageInput, now: Date): Row {

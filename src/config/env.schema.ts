@@ -40,15 +40,9 @@ const port = z.coerce
   .min(1, 'expected a port between 1 and 65535')
   .max(65535, 'expected a port between 1 and 65535');
 
-const positiveInt = z.coerce
-  .number({ message: 'expected a number' })
-  .int('expected a whole number')
-  .positive('expected a number above 0');
-
-const nonNegativeInt = z.coerce
-  .number({ message: 'expected a number' })
-  .int('expected a whole number')
-  .min(0, 'expected 0 or more');
+const wholeNumber = z.coerce.number({ message: 'expected a number' }).int('expected a whole number');
+const positiveInt = wholeNumber.positive('expected a number above 0');
+const nonNegativeInt = wholeNumber.min(0, 'expected 0 or more');
 
 const postgresUrl = z
   .string()

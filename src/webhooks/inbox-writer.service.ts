@@ -58,7 +58,7 @@ const INSERT_SQL = `
 @Injectable()
 export class InboxWriter {
   private readonly pool: Pool;
-  private queue: Pending[] = [];
+  private readonly queue: Pending[] = [];
   private inFlight = 0;
 
   constructor(@InjectDataSource() dataSource: DataSource) {
@@ -85,8 +85,7 @@ export class InboxWriter {
         if (take > 0 && chars > MAX_BATCH_CHARS) break;
         take++;
       }
-      const batch = take === this.queue.length ? this.queue : this.queue.slice(0, take);
-      this.queue = take === this.queue.length ? [] : this.queue.slice(take);
+      const batch = this.queue.splice(0, take);
       this.inFlight++;
       void this.insert(batch).finally(() => {
         this.inFlight--;
