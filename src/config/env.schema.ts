@@ -30,6 +30,18 @@ const csv = z.string().transform((value) =>
     .filter((item) => item.length > 0),
 );
 
+/** Admin keys: at least 16 characters each, so none can be guessed by trying. */
+export const ADMIN_KEY_MIN_LENGTH = 16;
+const adminKeys = csv.superRefine((keys, ctx) => {
+  keys.forEach((key, index) => {
+    if (key.length < ADMIN_KEY_MIN_LENGTH)
+      ctx.addIssue({
+        code: 'custom',
+        message: `item ${index + 1}: expected at least ${ADMIN_KEY_MIN_LENGTH} characters`,
+      });
+  });
+});
+
 const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
   .transform((value) => ['true', '1', 'yes'].includes(value));
@@ -103,7 +115,14 @@ const envObject = z.object({
   /** Processed events older than this lose their payload (days). */
   INBOX_RETENTION_DAYS: positiveInt.default(30),
 
-  ADMIN_API_KEYS: csv.default([]),
+  /** Full admin keys: every /admin route (`Authorization: Bearer <key>`). */
+  ADMIN_API_KEYS: adminKeys.default([]),
+  /** Read-only admin keys: GET (and HEAD) /admin routes only, connection tokens included. */
+  ADMIN_READ_API_KEYS: adminKeys.default([]),
+  /** Failed admin authentications allowed per client (IP address, IPv6 by /64) per minute; one more blocks it. */
+  ADMIN_AUTH_MAX_FAILURES: positiveInt.max(10_000, 'expected at most 10000').default(10),
+  /** How long a client stays blocked (429 on every /admin route, whatever key it sends), in seconds. */
+  ADMIN_AUTH_BLOCK_SECONDS: positiveInt.max(24 * 60 * 60, 'expected at most 86400').default(15 * 60),
   /**
    * 32 random bytes, base64: seals endpoint secrets and connection tokens at rest (AES-256-GCM).
    * Required in production (see below); elsewhere a key is generated into DATA_DIR when unset.
@@ -145,8 +164,13 @@ const envObject = z.object({
   /** A row stays reserved this long for the relay publishing it; a relay that died mid-publish has it published again after that (milliseconds). */
   OUTBOX_LEASE_MS: positiveInt.min(1000, 'expected at least 1000').default(30_000),
 
-  /** When set, `GET /metrics` needs `Authorization: Bearer <METRICS_TOKEN>`; unset, it is open. */
+  /**
+   * When set, `GET /metrics` needs `Authorization: Bearer <METRICS_TOKEN>`. Unset, it is open, which
+   * NODE_ENV=production refuses unless METRICS_PUBLIC=true says so on purpose.
+   */
   METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+  /** Leaves `GET /metrics` open in production, on purpose (e.g. scraped over a private network only). */
+  METRICS_PUBLIC: boolean.default(false),
 });
 
 export const envSchema = envObject.superRefine((env, ctx) => {
@@ -159,6 +183,31 @@ export const envSchema = envObject.superRefine((env, ctx) => {
       message: `required when NODE_ENV=production: ${SECRET_KEY_FORMAT}`,
     });
   }
+  if (env.METRICS_PUBLIC && env.METRICS_TOKEN !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['METRICS_PUBLIC'],
+      message: 'true while METRICS_TOKEN is set: unset one of them (a token, or /metrics open to all)',
+    });
+  } else if (env.NODE_ENV === 'production' && !env.METRICS_PUBLIC && env.METRICS_TOKEN === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['METRICS_TOKEN'],
+      message:
+        'required when NODE_ENV=production: set METRICS_TOKEN (16+ characters) for GET /metrics, or METRICS_PUBLIC=true to leave it open',
+    });
+  }
+  // A key has one scope: one listed in both would be full or read-only depending on which is checked.
+  const full = new Set(env.ADMIN_API_KEYS);
+  env.ADMIN_READ_API_KEYS.forEach((key, index) => {
+    if (full.has(key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_READ_API_KEYS'],
+        message: `item ${index + 1} is also in ADMIN_API_KEYS: list each key once, with the scope it should have`,
+      });
+    }
+  });
 });
 
 export type Env = z.infer<typeof envSchema>;
