@@ -278,6 +278,7 @@ async function main() {
       DATABASE_POOL_SIZE: '20',
       SECRETS_KEY: randomBytes(32).toString('base64'),
       ADMIN_API_KEYS: ADMIN_KEY,
+      METRICS_PUBLIC: 'true', // production needs METRICS_TOKEN or this; the bench never scrapes /metrics
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'ignore', 'inherit'],

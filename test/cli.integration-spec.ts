@@ -78,7 +78,7 @@ describe('The CLI (panora-webhooks …) against a running service', () => {
     service = await startTestApp({
       databaseUrl: db.url,
       env: {
-        ADMIN_API_KEYS: `other-key,${ADMIN_KEY}`,
+        ADMIN_API_KEYS: `other-key-0123456789,${ADMIN_KEY}`,
         PANORA_BASE_URL: fake.url,
         PANORA_API_KEY: 'panora-key',
         DISPATCH_POLL_MS: '100',

@@ -43,7 +43,7 @@ describe('OpenAPI and the docs page', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    service = await startTestApp({ databaseUrl: db.url, env: { ADMIN_API_KEYS: 'docs-admin-key' } });
+    service = await startTestApp({ databaseUrl: db.url, env: { ADMIN_API_KEYS: 'docs-admin-key-0123456789' } });
   });
 
   afterAll(async () => {

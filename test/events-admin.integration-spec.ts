@@ -31,7 +31,7 @@ describe('Events admin API (/admin/events)', () => {
       databaseUrl: db.url,
       imports: [TestListenersModule],
       env: {
-        ADMIN_API_KEYS: `other-key,${ADMIN_KEY}`,
+        ADMIN_API_KEYS: `other-key-0123456789,${ADMIN_KEY}`,
         WEBHOOK_RETRY_BASE_MS: '20',
         WEBHOOK_RETRY_MAX_MS: '50',
         WEBHOOK_MAX_ATTEMPTS: '2',

@@ -21,7 +21,7 @@ describe('Registration end to end (admin API, fake Panora, signed delivery)', ()
       env: {
         PANORA_BASE_URL: fake.url,
         PANORA_API_KEY: 'test-key',
-        ADMIN_API_KEYS: 'admin-key',
+        ADMIN_API_KEYS: 'admin-key-0123456789',
         SECRETS_KEY: TEST_SECRETS_KEY,
       },
       override: logs.override,
@@ -37,7 +37,7 @@ describe('Registration end to end (admin API, fake Panora, signed delivery)', ()
   it('should accept a delivery signed with the secret Panora handed out at registration, and after a rotation', async () => {
     const res = await fetch(`${service.baseUrl}/admin/endpoints`, {
       method: 'POST',
-      headers: { authorization: 'Bearer admin-key', 'content-type': 'application/json' },
+      headers: { authorization: 'Bearer admin-key-0123456789', 'content-type': 'application/json' },
       body: JSON.stringify({ scope: ['connection.created'] }),
     });
     expect(res.status).toBe(201);
@@ -65,7 +65,7 @@ describe('Registration end to end (admin API, fake Panora, signed delivery)', ()
 
     const rotated = await fetch(`${service.baseUrl}/admin/endpoints/${endpoint.id}/rotate`, {
       method: 'POST',
-      headers: { authorization: 'Bearer admin-key' },
+      headers: { authorization: 'Bearer admin-key-0123456789' },
     });
     expect(rotated.status).toBe(200);
     const { rotation } = (await rotated.json()) as { rotation: { newPanoraEndpointId: string } };
@@ -77,7 +77,7 @@ describe('Registration end to end (admin API, fake Panora, signed delivery)', ()
     fake.actThenFail(500, { route: 'POST /webhooks' });
     const res = await fetch(`${service.baseUrl}/admin/endpoints`, {
       method: 'POST',
-      headers: { authorization: 'Bearer admin-key', 'content-type': 'application/json' },
+      headers: { authorization: 'Bearer admin-key-0123456789', 'content-type': 'application/json' },
       body: JSON.stringify({ scope: ['crm.contact.created'] }),
     });
     expect(res.status).toBe(201);
@@ -101,7 +101,7 @@ describe('Registration end to end (admin API, fake Panora, signed delivery)', ()
     const ledger = new SecretLedger()
       .add('endpoint secret', ...fake.issuedSecrets)
       .add('signature', ...signatures)
-      .add('admin key', 'admin-key')
+      .add('admin key', 'admin-key-0123456789')
       .add('secrets key', TEST_SECRETS_KEY);
     expect(ledger.count('endpoint secret')).toBe(3);
     expect(ledger.find(text, 'service log')).toEqual([]);

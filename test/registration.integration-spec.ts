@@ -32,7 +32,13 @@ async function deliver(service: TestApp, endpointId: string, secret: string): Pr
   return (await post(`${service.baseUrl}/webhooks/panora/${endpointId}`, d)).status;
 }
 
-async function call(service: TestApp, method: string, path: string, body?: unknown, key = 'admin-key'): Promise<Reply> {
+async function call(
+  service: TestApp,
+  method: string,
+  path: string,
+  body?: unknown,
+  key = 'admin-key-012345',
+): Promise<Reply> {
   const res = await fetch(`${service.baseUrl}${path}`, {
     method,
     headers: {
@@ -76,7 +82,7 @@ describe('Registration (endpoints admin API against a fake Panora)', () => {
       env: {
         PANORA_BASE_URL: fake.url,
         PANORA_API_KEY: 'test-key',
-        ADMIN_API_KEYS: 'admin-key',
+        ADMIN_API_KEYS: 'admin-key-012345',
         SECRETS_KEY: TEST_SECRETS_KEY,
         PANORA_TIMEOUT_MS: '700',
       },
@@ -621,7 +627,7 @@ describe('Registration (endpoints admin API against a fake Panora)', () => {
         env: {
           PANORA_BASE_URL: fake.url,
           PANORA_API_KEY: 'test-key',
-          ADMIN_API_KEYS: 'admin-key',
+          ADMIN_API_KEYS: 'admin-key-012345',
           SECRETS_KEY: TEST_SECRETS_KEY,
           SECRET_ROTATION_GRACE: '3',
         },
@@ -658,7 +664,7 @@ describe('Registration (endpoints admin API against a fake Panora)', () => {
         databaseUrl: db.url,
         env: {
           PANORA_BASE_URL: fake.url,
-          ADMIN_API_KEYS: 'admin-key',
+          ADMIN_API_KEYS: 'admin-key-012345',
           SECRETS_KEY: TEST_SECRETS_KEY,
           PUBLIC_BASE_URL: 'http://hooks.example.com',
         },
@@ -717,7 +723,7 @@ describe('Registration (endpoints admin API against a fake Panora)', () => {
       const ledger = new SecretLedger()
         .add('endpoint secret', ...fake.issuedSecrets)
         .add('signature', ...signatures)
-        .add('admin key', 'admin-key')
+        .add('admin key', 'admin-key-012345')
         .add('secrets key', TEST_SECRETS_KEY);
       expect(ledger.count('endpoint secret')).toBeGreaterThan(10);
       expect(ledger.count('signature')).toBeGreaterThan(10);

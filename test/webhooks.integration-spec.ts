@@ -34,7 +34,7 @@ describe('Receiving Panora webhooks (POST /webhooks/panora/:endpointId)', () => 
       databaseUrl: db.url,
       imports: [TestListenersModule],
       env: {
-        ADMIN_API_KEYS: 'admin-key',
+        ADMIN_API_KEYS: 'admin-key-0123456789',
         WEBHOOK_RETRY_BASE_MS: '20',
         WEBHOOK_RETRY_MAX_MS: '100',
         WEBHOOK_MAX_ATTEMPTS: '3',
@@ -506,7 +506,7 @@ describe('Receiving Panora webhooks (POST /webhooks/panora/:endpointId)', () => 
       listeners.brokenHealed = true;
       const replay = await fetch(`${service.baseUrl}/admin/events/replay`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: 'Bearer admin-key' },
+        headers: { 'content-type': 'application/json', authorization: 'Bearer admin-key-0123456789' },
         body: JSON.stringify({ status: 'dead', type: 'crm.deal.created' }),
       });
       expect(replay.status).toBe(202);

@@ -106,6 +106,7 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
       SECRETS_KEY: TEST_SECRETS_KEY,
       LOG_LEVEL: 'debug',
       ADMIN_API_KEYS: ADMIN_KEY,
+      ADMIN_AUTH_MAX_FAILURES: '10000', // this suite sends wrong keys to every admin route on purpose
       METRICS_TOKEN,
       WEBHOOK_BODY_LIMIT: String(BODY_LIMIT),
       REQUEST_TIMEOUT_MS: '1000',
@@ -578,7 +579,7 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
       expect(wrong).toEqual([]);
     });
 
-    it('should compare keys in constant time: SHA-256 digests, timingSafeEqual against every configured key, whatever was sent', () => {
+    it('should compare keys in constant time: SHA-256 digests, timingSafeEqual against every configured key, whatever was sent', async () => {
       // No timing assertion (too noisy to mean anything): the structure that makes it constant time.
       // The module object the guard calls into (not a namespace copy), so the spy sees its calls.
       const spy = jest.spyOn(jest.requireActual<typeof import('node:crypto')>('node:crypto'), 'timingSafeEqual');
@@ -586,14 +587,14 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
         const guard = new AdminAuthGuard(
           new ConfigService(parseEnv({ ADMIN_API_KEYS: `${ADMIN_KEY},${randomBytes(8).toString('hex')}` })) as never,
         );
-        const calls = (authorization: string) => {
+        const calls = async (authorization: string) => {
           spy.mockClear();
           const context = {
             switchToHttp: () => ({ getRequest: () => ({ headers: { authorization } }) }),
           } as unknown as ExecutionContext;
           let outcome: string;
           try {
-            outcome = String(guard.canActivate(context));
+            outcome = String(await guard.canActivate(context));
           } catch (error) {
             outcome = (error as Error).message;
           }
@@ -606,13 +607,13 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
           [32, 32],
           [32, 32],
         ];
-        expect(calls(`Bearer ${ADMIN_KEY}`)).toEqual({ outcome: 'true', compared: both });
-        expect(calls(`Bearer ${lastCharChanged}`)).toEqual({ outcome: 'Unknown admin key', compared: both });
-        expect(calls(`Bearer ${ADMIN_KEY}${'x'.repeat(100)}`)).toEqual({
+        expect(await calls(`Bearer ${ADMIN_KEY}`)).toEqual({ outcome: 'true', compared: both });
+        expect(await calls(`Bearer ${lastCharChanged}`)).toEqual({ outcome: 'Unknown admin key', compared: both });
+        expect(await calls(`Bearer ${ADMIN_KEY}${'x'.repeat(100)}`)).toEqual({
           outcome: 'Unknown admin key',
           compared: both,
         });
-        expect(calls('Bearer x')).toEqual({ outcome: 'Unknown admin key', compared: both });
+        expect(await calls('Bearer x')).toEqual({ outcome: 'Unknown admin key', compared: both });
       } finally {
         spy.mockRestore();
       }
