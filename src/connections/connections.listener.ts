@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Env } from '../config/env.schema';
 import { PanoraApiError, PanoraClient } from '../registration/panora.client';
-import { OnPanoraEvent, PanoraWebhookEvent } from '../webhooks/panora-event';
+import { OnPanoraEvent, PanoraWebhookEvent, PermanentEventError } from '../webhooks/panora-event';
 import type { PanoraConnection } from '../webhooks/panora-payloads';
 import { ConnectionsService } from './connections.service';
 
@@ -39,7 +39,7 @@ export class ConnectionsListener {
     if (!idLinkedUser || !this.canResolve) return; // without PANORA_API_KEY there is no one to ask
     // Not a connection (e.g. a relabelled event): connections.store reports it; do not ask Panora.
     if (typeof idConnection !== 'string' || idConnection === '') {
-      throw new Error('connection.created without an id_connection');
+      throw new PermanentEventError('connection.created without an id_connection');
     }
     let linkedUser;
     try {

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { OutboxService } from '../bus/outbox.service';
 import { AppException } from '../common/http-exception.filter';
 import { SecretBox } from '../secrets/secret-box';
+import { PermanentEventError } from '../webhooks/panora-event';
 import type { PanoraConnection } from '../webhooks/panora-payloads';
 import { Connection } from './connection.entity';
 
@@ -282,7 +283,7 @@ export class ConnectionsService {
 /** The id, token and columns of a Panora Connection object. */
 function parse(connection: PanoraConnection): { id: string; token: string | null; facts: Facts } {
   const id = connection.id_connection;
-  if (typeof id !== 'string' || id === '') throw new Error('connection.created without an id_connection');
+  if (typeof id !== 'string' || id === '') throw new PermanentEventError('connection.created without an id_connection');
   return {
     id,
     token: str(connection.connection_token),

@@ -1,4 +1,5 @@
 import { CRM_OBJECTS, type CrmObject } from '../webhooks/panora-event-types';
+import { PermanentEventError } from '../webhooks/panora-event';
 import { redactObject } from '../webhooks/payload-secrets';
 
 /** The CRM object kinds Panora sends (`crm.<kind>.*`), one projection each. */
@@ -48,8 +49,13 @@ const MAX_ID_LENGTH = 255;
 const MAX_TEXT_LENGTH = 500;
 const MAX_NAME_FROM_CONTENT = 200;
 
-/** Thrown for an object the projection cannot store at all (e.g. no id). */
-export class CrmPayloadError extends Error {}
+/**
+ * Thrown for an object the projection cannot store at all (e.g. no id): permanent, so the event is
+ * dead at once with this reason instead of being retried.
+ */
+export class CrmPayloadError extends PermanentEventError {
+  override name = 'CrmPayloadError';
+}
 
 /**
  * Maps a unified object (`crm.<kind>.created` / `.push` / `.updated` / `.deleted`).

@@ -4,6 +4,7 @@ import { OutboxMessages1795400000100 } from '../../migrations/1795400000100-Outb
 import { Connections1795400000200 } from '../../migrations/1795400000200-Connections';
 import { CrmProjections1795400000300 } from '../../migrations/1795400000300-CrmProjections';
 import { CrmChangeOrder1795400000400 } from '../../migrations/1795400000400-CrmChangeOrder';
+import { EventClaimId1795400000500 } from '../../migrations/1795400000500-EventClaimId';
 
 /**
  * Every migration, in order. A new file in `migrations/` (from `npm run migration:generate`) is
@@ -16,4 +17,5 @@ export const MIGRATIONS: MixedList<Function> = [
   Connections1795400000200,
   CrmProjections1795400000300,
   CrmChangeOrder1795400000400,
+  EventClaimId1795400000500,
 ];

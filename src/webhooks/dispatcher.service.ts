@@ -8,10 +8,17 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { Env } from '../config/env.schema';
 import { PgNotifications } from '../database/pg-notifications.service';
 import { Metrics } from '../metrics/metrics.service';
-import { SecretBox } from '../secrets/secret-box';
+import { SecretBox, SecretBoxError } from '../secrets/secret-box';
 import { backoffDelay } from '../common/backoff';
 import { INBOX_CHANNEL, InboxWriter } from './inbox-writer.service';
-import { BatchListenerMetadata, ListenerRun, PANORA_BATCH_LISTENER, PanoraWebhookEvent } from './panora-event';
+import {
+  BatchListenerMetadata,
+  isPermanent,
+  ListenerRun,
+  PANORA_BATCH_LISTENER,
+  PanoraWebhookEvent,
+  PermanentEventError,
+} from './panora-event';
 import { revealCredentials } from './payload-secrets';
 
 interface ClaimedRow {
@@ -21,15 +28,20 @@ interface ClaimedRow {
   type: string;
   normalized_type: string;
   payload: unknown;
+  /** Since the event was received, replays included. */
   attempts: number;
+  /** `attempts` at the last replay: the retry budget and the backoff count from here. */
+  attempts_at_replay: number;
+  /** This claim's token (a fresh UUID): the event is ours while it is 'processing' under it. */
+  claim_id: string;
   received_at: Date;
   done: string[] | null;
 }
 
-/** A claimed event: ours while its status is 'processing' and its attempts still the claim's. */
+/** A claimed event: ours while its status is 'processing' and its claim_id still the claim's. */
 interface Claim {
   id: string;
-  attempts: number;
+  claimId: string;
 }
 
 interface AbandonedRow {
@@ -48,6 +60,8 @@ interface BatchListener {
 interface Outcome {
   row: ClaimedRow;
   status: 'processed' | 'failed' | 'dead';
+  /** Dead at once: a listener failed in a way no retry can fix (PermanentEventError). */
+  permanent: boolean;
   delayMs: number;
   lastError: string | null;
   listeners: { name: string; status: string; error: string | null }[];
@@ -63,12 +77,14 @@ const STOPPED_WHILE_HANDLING =
  * number of instances (`FOR UPDATE SKIP LOCKED`). Woken at once by the receiver (same process) or
  * by a PostgreSQL notification (other instances), with a poll as the safety net. Each listener's
  * outcome is recorded; a failed listener is retried with backoff without re-running the ones that
- * succeeded; after WEBHOOK_MAX_ATTEMPTS the event is dead (replayable through the admin API).
+ * succeeded; after WEBHOOK_MAX_ATTEMPTS (counted from the last replay) the event is dead
+ * (replayable through the admin API). A listener that throws a PermanentEventError (no retry can
+ * succeed: a payload without what it needs, a shape it cannot read) makes the event dead at once.
  *
  * A claim is a lease (DISPATCH_LEASE_MS), renewed while the round runs, so a slow round keeps its
- * events; its `attempts` value is the claim's token: outcomes are recorded only for events still
- * 'processing' under the same attempts, so a dispatcher that lost its lease never overwrites the
- * outcome of the one that took the event over.
+ * events. Each claim has its own token (`claim_id`, a fresh UUID): renewals and outcomes match on
+ * it, so a dispatcher that lost its lease (taken over, or replayed and claimed again) never renews
+ * or overwrites the claim of the one that holds the event now.
  */
 @Injectable()
 export class DispatcherService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -263,7 +279,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     const { rows, more, abandoned } = await this.bookkeeping(async (manager) => {
       const candidates = await manager.query<{ id: string; size: number; abandoned: boolean }[]>(
         `SELECT id, coalesce(pg_column_size(payload), 0) AS size,
-                (status = 'processing' AND attempts >= $2) AS abandoned
+                (status = 'processing' AND attempts - attempts_at_replay >= $2) AS abandoned
            FROM webhook_events
           WHERE status IN ('received', 'processing', 'failed') AND next_attempt_at <= now()
           ORDER BY next_attempt_at, id
@@ -275,7 +291,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       let abandoned: AbandonedRow[] = [];
       if (abandonedIds.length > 0) {
         [abandoned] = await manager.query<[AbandonedRow[], number]>(
-          `UPDATE webhook_events SET status = 'dead', last_error = $2, next_attempt_at = now()
+          `UPDATE webhook_events SET status = 'dead', last_error = $2, next_attempt_at = now(), claim_id = NULL
             WHERE id = ANY($1::bigint[])
             RETURNING id, normalized_type, attempts, received_at`,
           [abandonedIds, STOPPED_WHILE_HANDLING],
@@ -294,10 +310,11 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       // TypeORM answers an UPDATE with [rows, count].
       const [rows] = await manager.query<[ClaimedRow[], number]>(
         `UPDATE webhook_events e
-            SET status = 'processing', attempts = e.attempts + 1,
+            SET status = 'processing', attempts = e.attempts + 1, claim_id = gen_random_uuid(),
                 next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
           WHERE e.id = ANY($1::bigint[])
-          RETURNING e.id, e.endpoint_id, e.id_event, e.type, e.normalized_type, e.payload, e.attempts, e.received_at,
+          RETURNING e.id, e.endpoint_id, e.id_event, e.type, e.normalized_type, e.payload, e.attempts,
+                    e.attempts_at_replay, e.claim_id, e.received_at,
                     (SELECT array_agg(l.listener) FROM webhook_event_listeners l
                       WHERE l.event_id = e.id AND l.status = 'succeeded') AS done`,
         [chosen, this.leaseMs],
@@ -327,7 +344,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private async processAll(rows: ClaimedRow[]): Promise<void> {
-    const lease = this.keepLease(rows.map((row) => ({ id: row.id, attempts: row.attempts })));
+    const lease = this.keepLease(rows.map((row) => ({ id: row.id, claimId: row.claim_id })));
     let outcomes: Outcome[];
     try {
       const events = rows.map((row) => this.toEvent(row));
@@ -362,10 +379,10 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
           manager.query<[{ id: string }[], number]>(
             `UPDATE webhook_events e
                 SET next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
-               FROM unnest($1::bigint[], $2::int[]) AS c(id, attempts)
-              WHERE e.id = c.id AND e.status = 'processing' AND e.attempts = c.attempts
+               FROM unnest($1::bigint[], $2::uuid[]) AS c(id, claim_id)
+              WHERE e.id = c.id AND e.status = 'processing' AND e.claim_id = c.claim_id
               RETURNING e.id`,
-            [owned.map((c) => c.id), owned.map((c) => c.attempts), this.leaseMs],
+            [owned.map((c) => c.id), owned.map((c) => c.claimId), this.leaseMs],
           ),
         );
         if (kept.length < owned.length) {
@@ -413,8 +430,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         event: new PanoraWebhookEvent(row.normalized_type, revealCredentials(row.payload, this.secretBox), meta, run),
       };
     } catch (error) {
-      // A payload that will not open (e.g. sealed under a key no longer configured).
-      run.recordFailure('dispatcher', error);
+      run.recordFailure('dispatcher', payloadError(error));
       return { row, event: new PanoraWebhookEvent(row.normalized_type, null, meta, run), error };
     }
   }
@@ -465,19 +481,29 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
+  /**
+   * Processed when every listener succeeded. Otherwise dead when a listener failed permanently or
+   * this was the last attempt since the event was received or last replayed (every listener that
+   * failed is then dead too: nothing retries a dead event; a replay runs them all again), else
+   * failed, retried after a backoff.
+   */
   private outcome(row: ClaimedRow, run: ListenerRun): Outcome {
     const failed = run.failed.size > 0;
-    const dead = failed && row.attempts >= this.maxAttempts;
+    const permanent = [...run.failed.values()].some(isPermanent);
+    const attempt = row.attempts - row.attempts_at_replay;
+    const dead = failed && (permanent || attempt >= this.maxAttempts);
     return {
       row,
       status: !failed ? 'processed' : dead ? 'dead' : 'failed',
+      permanent,
       delayMs:
-        failed && !dead
-          ? backoffDelay(row.attempts, { baseMs: this.retryBaseMs, maxMs: this.retryMaxMs, jitter: 0.5 })
-          : 0,
+        failed && !dead ? backoffDelay(attempt, { baseMs: this.retryBaseMs, maxMs: this.retryMaxMs, jitter: 0.5 }) : 0,
       lastError: failed
         ? [...run.failed]
-            .map(([name, error]) => `${name}: ${errorText(error)}`)
+            .map(
+              ([name, error]) =>
+                `${name}: ${errorText(error)}${isPermanent(error) ? ' (permanent: not retried; fix the cause, then replay)' : ''}`,
+            )
             .join('\n')
             .slice(0, MAX_ERROR_LENGTH)
         : null,
@@ -493,7 +519,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /** Logged once recorded: an outcome this instance did not get to record is not its to report. */
-  private logOutcome({ row, status, listeners, delayMs, lastError }: Outcome): void {
+  private logOutcome({ row, status, permanent, listeners, delayMs, lastError }: Outcome): void {
     if (listeners.length === 0 && (row.done ?? []).length === 0) {
       this.logger.log(
         { eventId: row.id, type: row.type },
@@ -502,7 +528,9 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     } else if (status === 'dead') {
       this.logger.error(
         { eventId: row.id, type: row.normalized_type, listeners: listeners.filter((l) => l.error).map((l) => l.name) },
-        'Event is dead after the last attempt',
+        permanent
+          ? `Event is dead: a listener failed permanently (no retry can succeed): ${lastError}`
+          : 'Event is dead after the last attempt',
       );
     } else if (status === 'failed') {
       this.logger.warn(
@@ -514,7 +542,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   /**
    * Stores the outcomes of a round, per listener and per event, in one transaction, for the
-   * events still ours ('processing' under the attempts of our claim); answers those. An event whose
+   * events still ours ('processing' under our claim_id); answers those. An event whose
    * lease ran out and that another dispatcher claimed (or an admin replayed) is left alone, with
    * its listener outcomes: what that dispatcher records is the truth.
    */
@@ -522,16 +550,16 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     const recorded = await this.bookkeeping(async (manager) => {
       const [updated] = await manager.query<[{ id: string }[], number]>(
         `UPDATE webhook_events e
-            SET status = u.status, last_error = u.error,
+            SET status = u.status, last_error = u.error, claim_id = NULL,
                 processed_at = CASE WHEN u.status = 'processed' THEN now() ELSE e.processed_at END,
                 next_attempt_at = now() + make_interval(secs => u.delay_ms / 1000)
-           FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::double precision[])
-                  AS u(id, attempts, status, error, delay_ms)
-          WHERE e.id = u.id AND e.status = 'processing' AND e.attempts = u.attempts
+           FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::double precision[])
+                  AS u(id, claim_id, status, error, delay_ms)
+          WHERE e.id = u.id AND e.status = 'processing' AND e.claim_id = u.claim_id
           RETURNING e.id`,
         [
           outcomes.map((o) => o.row.id),
-          outcomes.map((o) => o.row.attempts),
+          outcomes.map((o) => o.row.claim_id),
           outcomes.map((o) => o.status),
           outcomes.map((o) => o.lastError),
           outcomes.map((o) => o.delayMs),
@@ -580,6 +608,22 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       this.nextDue = setTimeout(() => this.wake(), Math.max(0, ms) + 5);
     }
   }
+}
+
+/**
+ * A payload that will not open. Tampered with or corrupted (it does not open with the key it names):
+ * no retry can succeed, so it is permanent. Sealed under a key this instance lacks: retried, since
+ * the key may be added (SECRETS_KEY_PREVIOUS) or another instance may hold it (a key rotation
+ * rolling out); the reason names the key either way.
+ */
+function payloadError(error: unknown): Error {
+  const reason = `the stored payload cannot be opened: ${error instanceof Error ? error.message : String(error)}`;
+  if (error instanceof SecretBoxError && !/is not configured/.test(error.message)) {
+    return new PermanentEventError(reason);
+  }
+  return new Error(
+    error instanceof SecretBoxError ? `${reason}; retried until that key is configured on this instance` : reason,
+  );
 }
 
 function errorText(error: Error): string {

@@ -10,6 +10,8 @@ import { WebhookEventListener } from './webhook-event-listener.entity';
 import { WebhookEvent } from './webhook-event.entity';
 
 const DEFAULT_LIMIT = 50;
+/** Shown on a listener that succeeded before, queued to run again by a replay with `all=true`. */
+const REPLAYED_ALL = 'queued to run again by a replay of every listener (all=true)';
 
 /** Reading and replaying stored events (the admin API and the CLI). */
 @Injectable()
@@ -73,12 +75,19 @@ export class EventsService {
    * Queues the event again: its failed or dead listeners run (every listener with `all`). Not an
    * event being processed right now, nor one whose payload was pruned (INBOX_RETENTION_DAYS):
    * its listeners would run on nothing and drive it to dead.
+   *
+   * Counts go on: the event's `attempts` and each listener's keep counting across replays (so a
+   * listener never shows more attempts than its event); the replay gives the event a fresh retry
+   * budget (WEBHOOK_MAX_ATTEMPTS counts from `attempts_at_replay`). It also ends any claim on the
+   * event (`claim_id`): a dispatcher whose lease ran out can no longer record an outcome for it.
    */
   async replay(id: string, all = false): Promise<{ queued: true; id: string; listeners: 'all' | 'unfinished' }> {
     const event = await this.find(id);
     await this.events.manager.transaction(async (manager) => {
       const [updated]: [unknown[], number] = await manager.query(
-        `UPDATE webhook_events SET status = 'received', attempts = 0, next_attempt_at = now(), last_error = NULL, processed_at = NULL
+        `UPDATE webhook_events
+            SET status = 'received', attempts_at_replay = attempts, claim_id = NULL, next_attempt_at = now(),
+                last_error = NULL, processed_at = NULL
           WHERE id = $1 AND payload IS NOT NULL AND NOT (status = 'processing' AND next_attempt_at > now()) RETURNING id`,
         [event.id],
       );
@@ -94,7 +103,14 @@ export class EventsService {
           'EVENT_BUSY',
         );
       }
-      if (all) await manager.query('DELETE FROM webhook_event_listeners WHERE event_id = $1', [event.id]);
+      // Every listener runs again: the ones that succeeded are marked unfinished (rows kept, counts go on).
+      if (all) {
+        await manager.query(
+          `UPDATE webhook_event_listeners SET status = 'failed', last_error = $2, updated_at = now()
+            WHERE event_id = $1 AND status = 'succeeded'`,
+          [event.id, REPLAYED_ALL],
+        );
+      }
     });
     this.dispatcher.wake();
     return { queued: true, id: event.id, listeners: all ? 'all' : 'unfinished' };
@@ -118,7 +134,9 @@ export class EventsService {
     const [{ queued, skipped }] = await this.events.manager.query<{ queued: number; skipped: number }[]>(
       `WITH matching AS (SELECT id, payload IS NULL AS pruned FROM webhook_events WHERE ${where}),
             queued AS (
-              UPDATE webhook_events SET status = 'received', attempts = 0, next_attempt_at = now(), last_error = NULL
+              UPDATE webhook_events
+                 SET status = 'received', attempts_at_replay = attempts, claim_id = NULL, next_attempt_at = now(),
+                     last_error = NULL
                WHERE id IN (SELECT id FROM matching WHERE NOT pruned) AND payload IS NOT NULL AND ${where}
                RETURNING id)
        SELECT (SELECT count(*) FROM queued)::int AS queued,

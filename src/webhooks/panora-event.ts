@@ -2,6 +2,23 @@ import { OnEvent } from '@nestjs/event-emitter';
 import type { PanoraEventType } from './panora-event-types';
 import type { PanoraPayload } from './panora-payloads';
 
+/**
+ * Throw this from a listener when no retry can succeed: the payload lacks what the listener needs
+ * (e.g. a `connection.created` without `id_connection`) or has a shape it cannot read. The
+ * dispatcher marks the event `dead` at once, with this message as the reason (`lastError`, the
+ * listener's status `dead`), instead of retrying it WEBHOOK_MAX_ATTEMPTS times over hours; an
+ * operator replays it once the cause is fixed. Anything else a listener throws is taken as
+ * transient and retried with backoff.
+ */
+export class PermanentEventError extends Error {
+  override name = 'PermanentEventError';
+}
+
+/** True when the error says no retry can succeed. */
+export function isPermanent(error: unknown): boolean {
+  return error instanceof PermanentEventError;
+}
+
 /** What the dispatcher learns from one run of the listeners of an event. */
 export class ListenerRun {
   readonly succeeded = new Set<string>();

@@ -36,8 +36,21 @@ export class WebhookEvent {
   @Column({ type: 'text', default: 'received' })
   status!: EventStatus;
 
+  /** Dispatch attempts since the event was received, replays included (never reset). */
   @Column({ type: 'integer', default: 0 })
   attempts!: number;
+
+  /** `attempts` when the event was last replayed: WEBHOOK_MAX_ATTEMPTS and the backoff count from here. */
+  @Column({ name: 'attempts_at_replay', type: 'integer', default: 0 })
+  attemptsAtReplay!: number;
+
+  /**
+   * The token of the dispatcher claim holding a 'processing' event: a fresh UUID at each claim,
+   * cleared when its outcome is recorded or the event is replayed. Only the holder of the current
+   * claim renews its lease or records an outcome.
+   */
+  @Column({ name: 'claim_id', type: 'uuid', nullable: true })
+  claimId!: string | null;
 
   @Column({ name: 'next_attempt_at', type: 'timestamptz', default: () => 'now()' })
   nextAttemptAt!: Date;
