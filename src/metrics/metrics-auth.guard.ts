@@ -7,9 +7,11 @@ import type { Env } from '../config/env.schema';
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
 /**
- * `GET /metrics` is open unless METRICS_TOKEN is set; then it needs `Authorization: Bearer
- * <METRICS_TOKEN>`, compared as SHA-256 digests in constant time (like the admin keys). The admin
- * keys do not open it: a scraper's token should not be an admin key.
+ * `GET /metrics` needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set, compared
+ * as SHA-256 digests in constant time (like the admin keys); the admin keys do not open it: a
+ * scraper's token should not be an admin key. Unset, it is open: the configuration allows that in
+ * production only with METRICS_PUBLIC=true (see env.schema.ts), and MetricsModule logs at start
+ * which applies.
  */
 @Injectable()
 export class MetricsAuthGuard implements CanActivate {

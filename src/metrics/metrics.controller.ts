@@ -17,7 +17,8 @@ export class MetricsController {
   @ApiOperation({
     summary: 'Prometheus metrics',
     description:
-      'Prometheus text format. Open unless METRICS_TOKEN is set; then `Authorization: Bearer <METRICS_TOKEN>`.',
+      'Prometheus text format. `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set; open otherwise ' +
+      '(in production only with METRICS_PUBLIC=true).',
   })
   @ApiBearerAuth(METRICS_AUTH)
   @ApiOkResponse({
