@@ -5,6 +5,7 @@ import { Connections1795400000200 } from '../../migrations/1795400000200-Connect
 import { CrmProjections1795400000300 } from '../../migrations/1795400000300-CrmProjections';
 import { CrmChangeOrder1795400000400 } from '../../migrations/1795400000400-CrmChangeOrder';
 import { EventClaimId1795400000500 } from '../../migrations/1795400000500-EventClaimId';
+import { EndpointChangeLock1795400000700 } from '../../migrations/1795400000700-EndpointChangeLock';
 
 /**
  * Every migration, in order. A new file in `migrations/` (from `npm run migration:generate`) is
@@ -18,4 +19,5 @@ export const MIGRATIONS: MixedList<Function> = [
   CrmProjections1795400000300,
   CrmChangeOrder1795400000400,
   EventClaimId1795400000500,
+  EndpointChangeLock1795400000700,
 ];

@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Patch,
+  Post,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiOkResponse,
@@ -7,6 +19,7 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { AdminAuthGuard } from '../common/admin-auth.guard';
 import { ApiAdminAuth, ApiErrors, ErrorBodyDto } from '../common/openapi';
 import {
@@ -14,6 +27,7 @@ import {
   EndpointResult,
   EndpointView,
   ImportEndpointDto,
+  ImportResult,
   RotationResult,
   SyncResult,
   UpdateEndpointDto,
@@ -30,6 +44,9 @@ const NOT_FOUND = 'Unknown or deleted endpoint (or an id that is not a UUID)';
 const PANORA_DOWN = 'Panora refused or failed (the message says what Panora answered); nothing was changed here';
 /** 503 when PANORA_API_KEY is unset, for routes that call Panora. */
 const PANORA_UNSET = ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'PANORA_API_KEY is unset' });
+/** Changes of one endpoint never overlap: a second one while the first is under way is refused. */
+const BUSY =
+  'Another change to this endpoint is in progress (code ENDPOINT_CHANGE_IN_PROGRESS): retry when it has finished';
 
 @ApiTags('endpoints')
 @ApiAdminAuth()
@@ -57,20 +74,30 @@ export class EndpointsController {
     return this.endpoints.create(dto);
   }
 
-  /** Adopts an endpoint made in Panora's dashboard; `receiveUrl` is the URL to give Panora. */
+  /**
+   * Adopts an endpoint made in Panora's dashboard; `receiveUrl` is the URL to give Panora. Imported
+   * again with the same Panora id (a secret changed in the dashboard), it updates that endpoint: 200.
+   */
   @Post('import')
   @ApiOperation({
     summary: "Import an endpoint made in Panora's dashboard",
     description:
-      'Stores its secret, sealed; no call to Panora. The answer’s `receiveUrl` is the URL to paste into Panora.',
+      'Stores its secret, sealed; no call to Panora. The answer’s `receiveUrl` is the URL to paste into Panora. ' +
+      'Importing again with the same id_webhook_endpoint (the secret was changed in Panora’s dashboard) updates ' +
+      'that endpoint instead: the new secret is current, the previous one verifies for SECRET_ROTATION_GRACE ' +
+      'seconds, a scope or url given replaces the stored one, the endpoint keeps its id and receive URL (200). ' +
+      'The current secret again changes nothing (200, `outcome: unchanged`).',
   })
-  @ApiCreatedResponse({ type: EndpointResult })
+  @ApiCreatedResponse({ type: ImportResult, description: 'A new endpoint' })
+  @ApiOkResponse({ type: ImportResult, description: 'The endpoint already imported with this Panora id, updated' })
   @ApiErrors({
     400: 'A missing or too short secret, unknown scopes, or a URL that is not https://',
-    409: 'An endpoint with this Panora id is already imported',
+    409: BUSY,
   })
-  import(@Body() dto: ImportEndpointDto): Promise<EndpointResult> {
-    return this.endpoints.import(dto);
+  async import(@Body() dto: ImportEndpointDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ImportResult> {
+    const result = await this.endpoints.import(dto);
+    reply.status(result.outcome === 'created' ? HttpStatus.CREATED : HttpStatus.OK);
+    return result;
   }
 
   /** Compares with Panora's list; reports one-sided endpoints, takes `active` and scope from Panora. */
@@ -111,7 +138,7 @@ export class EndpointsController {
   })
   @ENDPOINT_ID
   @ApiOkResponse({ type: EndpointResult })
-  @ApiErrors({ 400: 'active is not a boolean', 404: NOT_FOUND, 502: PANORA_DOWN })
+  @ApiErrors({ 400: 'active is not a boolean', 404: NOT_FOUND, 409: BUSY, 502: PANORA_DOWN })
   @PANORA_UNSET
   update(@Param('id') id: string, @Body() dto: UpdateEndpointDto): Promise<EndpointResult> {
     return this.endpoints.setActive(id, dto.active);
@@ -128,7 +155,7 @@ export class EndpointsController {
   })
   @ENDPOINT_ID
   @ApiOkResponse({ type: EndpointResult, description: 'The deleted endpoint' })
-  @ApiErrors({ 404: NOT_FOUND, 502: PANORA_DOWN })
+  @ApiErrors({ 404: NOT_FOUND, 409: BUSY, 502: PANORA_DOWN })
   @PANORA_UNSET
   remove(@Param('id') id: string): Promise<EndpointResult> {
     return this.endpoints.remove(id);
@@ -147,7 +174,7 @@ export class EndpointsController {
   @ApiOkResponse({ type: RotationResult })
   @ApiErrors({
     404: NOT_FOUND,
-    409: 'Not rotatable here (no Panora id, URL or scope), disabled, or changed meanwhile',
+    409: `Not rotatable here (no Panora id, URL or scope) or disabled; or: ${BUSY}`,
     502: PANORA_DOWN,
   })
   @PANORA_UNSET

@@ -226,6 +226,27 @@ export class EndpointResult extends EndpointView {
   warnings!: string[];
 }
 
+/** What an import did: made an endpoint, or updated the one already holding its Panora id. */
+export type ImportOutcome = 'created' | 'secret_replaced' | 'updated' | 'unchanged';
+
+export class ImportResult extends EndpointResult {
+  @ApiProperty({
+    enum: ['created', 'secret_replaced', 'updated', 'unchanged'],
+    description:
+      '`created` (201): a new endpoint. Imported again with the same id_webhook_endpoint (200): ' +
+      '`secret_replaced`, the secret given is current and the previous one verifies until ' +
+      '`previousSecretExpiresAt`; `updated`, same secret, scope or url replaced; `unchanged`, nothing to do',
+  })
+  outcome!: ImportOutcome;
+
+  @ApiProperty({
+    type: Date,
+    nullable: true,
+    description: 'When `secret_replaced`: until then, deliveries signed with the previous secret still verify',
+  })
+  previousSecretExpiresAt!: Date | null;
+}
+
 export class RotationInfo {
   @ApiProperty()
   previousPanoraEndpointId!: string;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -6,12 +6,15 @@ import { DataSource, IsNull } from 'typeorm';
 import { AppException } from '../common/http-exception.filter';
 import type { Env } from '../config/env.schema';
 import { SecretBox } from '../secrets/secret-box';
+import { EndpointChangeLock } from './endpoint-change-lock';
 import { EndpointSecretsService } from './endpoint-secrets.service';
 import {
   CreateEndpointDto,
   EndpointResult,
   EndpointView,
   ImportEndpointDto,
+  ImportOutcome,
+  ImportResult,
   receivingUrlProblem,
   RotationResult,
   SyncResult,
@@ -22,11 +25,11 @@ import { WebhookEndpoint } from './webhook-endpoint.entity';
 
 export enum EndpointErrorCode {
   NotFound = 'ENDPOINT_NOT_FOUND',
-  AlreadyImported = 'ENDPOINT_ALREADY_IMPORTED',
   NotRotatable = 'ENDPOINT_NOT_ROTATABLE',
   BadPublicUrl = 'PUBLIC_BASE_URL_NOT_HTTPS',
   PanoraError = 'PANORA_ERROR',
   PanoraNotConfigured = 'PANORA_NOT_CONFIGURED',
+  ChangeInProgress = 'ENDPOINT_CHANGE_IN_PROGRESS',
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -53,11 +56,18 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { driverError?: { code?: string } })?.driverError?.code === '23505';
 }
 
+/** Equal secrets, compared in constant time (hashed first, so lengths do not show either). */
+function sameSecret(a: string, b: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
 /**
  * The endpoints admin API: registers endpoints at Panora and keeps their secrets, sealed. Panora
  * is never called while a transaction is open; when a step fails, what earlier steps made is
  * undone, so no half-made endpoint stays behind. Every change invalidates the signature guard's
- * cached secrets.
+ * cached secrets. Changes of one endpoint never overlap (EndpointChangeLock): a second one while
+ * the first is at Panora answers 409.
  */
 @Injectable()
 export class EndpointsService {
@@ -70,6 +80,7 @@ export class EndpointsService {
     private readonly panora: PanoraClient,
     private readonly secretBox: SecretBox,
     private readonly endpointSecrets: EndpointSecretsService,
+    private readonly changes: EndpointChangeLock,
     config: ConfigService<Env, true>,
   ) {
     this.publicBaseUrl =
@@ -89,8 +100,18 @@ export class EndpointsService {
     const url = dto.url ?? this.receiveUrl(id);
     const warnings = await this.overlapWarnings(scope);
 
-    // The row exists (inactive, without a secret) before Panora is asked, so the URL can carry its id.
-    await this.endpoints.insert({ id, url, description, scope, active: false });
+    // The row exists (inactive, without a secret) before Panora is asked, so the URL can carry its id;
+    // it is born marked as being changed, so nothing else touches it before the registration ends.
+    const token = this.changes.newToken();
+    await this.endpoints.insert({
+      id,
+      url,
+      description,
+      scope,
+      active: false,
+      changeToken: token,
+      changeStartedAt: () => 'now()',
+    });
     let created: PanoraCreatedWebhook;
     try {
       const registered = await this.registerAtPanora({ url, description, scope }, url.includes(id));
@@ -102,6 +123,7 @@ export class EndpointsService {
     }
     try {
       await this.dataSource.transaction(async (manager) => {
+        await this.changes.assertHeld(manager, id, token);
         await manager.update(WebhookEndpoint, id, {
           panoraEndpointId: created.id_webhook_endpoint,
           url: created.url ?? url,
@@ -109,6 +131,8 @@ export class EndpointsService {
           description: created.endpoint_description ?? description,
           active: created.active ?? true,
           idProject: created.id_project ?? null,
+          changeToken: null,
+          changeStartedAt: null,
         });
         await manager.insert(WebhookEndpointSecret, this.sealed(id, created.secret, created.id_webhook_endpoint));
       });
@@ -123,13 +147,30 @@ export class EndpointsService {
     return { ...(await this.get(id)), warnings };
   }
 
-  async import(dto: ImportEndpointDto): Promise<EndpointResult> {
+  /**
+   * Adopts an endpoint made in Panora's dashboard (201). Imported again with the same Panora id
+   * (its secret was changed in the dashboard), the endpoint already here is updated instead (200,
+   * see `importAgain`), so its receive URL stays valid. Without a Panora id every import makes a
+   * new endpoint.
+   */
+  async import(dto: ImportEndpointDto): Promise<ImportResult> {
+    const panoraEndpointId = dto.id_webhook_endpoint ?? null;
+    if (panoraEndpointId) {
+      const again = await this.importAgain(panoraEndpointId, dto);
+      if (again) return again;
+    }
     const scope = unique(dto.scope ?? []);
     const id = randomUUID();
-    const panoraEndpointId = dto.id_webhook_endpoint ?? null;
     const warnings = await this.overlapWarnings(scope);
     try {
       await this.dataSource.transaction(async (manager) => {
+        // A deleted endpoint keeps its Panora id; importing that id again makes a new endpoint.
+        if (panoraEndpointId) {
+          await manager.query(
+            'UPDATE webhook_endpoints SET panora_endpoint_id = NULL WHERE panora_endpoint_id = $1 AND deleted_at IS NOT NULL',
+            [panoraEndpointId],
+          );
+        }
         await manager.insert(WebhookEndpoint, {
           id,
           panoraEndpointId,
@@ -141,17 +182,80 @@ export class EndpointsService {
         await manager.insert(WebhookEndpointSecret, this.sealed(id, dto.secret, panoraEndpointId));
       });
     } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      const existing = await this.endpoints.findOneBy({ panoraEndpointId: panoraEndpointId ?? '' });
-      throw new AppException(
-        HttpStatus.CONFLICT,
-        `Panora endpoint ${panoraEndpointId} is already imported${existing ? ` as endpoint ${existing.id}` : ''}`,
-        EndpointErrorCode.AlreadyImported,
-      );
+      // Imported by another request at the same moment: this one updates that endpoint instead.
+      if (!isUniqueViolation(error) || !panoraEndpointId) throw error;
+      const again = await this.importAgain(panoraEndpointId, dto);
+      if (!again) throw error;
+      return again;
     }
     await this.endpointSecrets.invalidate(id);
     this.logger.log(`Imported endpoint ${id} (Panora ${panoraEndpointId ?? 'id unknown'})`);
-    return { ...(await this.get(id)), warnings };
+    return { ...(await this.get(id)), warnings, outcome: 'created', previousSecretExpiresAt: null };
+  }
+
+  /**
+   * An import of a Panora endpoint already imported here: null when none is. The secret given
+   * becomes current and the previous one verifies for SECRET_ROTATION_GRACE, like a rotation
+   * (`secret_replaced`); the current secret again changes nothing (`unchanged`). A scope or url
+   * given and different from the stored one replaces it (`updated` when the secret is the same);
+   * left out, the stored one stays. The endpoint keeps its id, so its receive URL stays valid.
+   * No call to Panora: the row is locked only for these writes.
+   */
+  private async importAgain(panoraEndpointId: string, dto: ImportEndpointDto): Promise<ImportResult | null> {
+    const scope = unique(dto.scope ?? []);
+    const done = await this.dataSource.transaction(async (manager) => {
+      const [row] = await manager.query<{ id: string }[]>(
+        'SELECT id FROM webhook_endpoints WHERE panora_endpoint_id = $1 AND deleted_at IS NULL',
+        [panoraEndpointId],
+      );
+      if (!row) return null;
+      await this.changes.assertFree(manager, row.id);
+      const endpoint = await manager.findOne(WebhookEndpoint, { where: { id: row.id }, relations: { secrets: true } });
+      if (!endpoint) return null;
+      let outcome: ImportOutcome = 'unchanged';
+      let previousSecretExpiresAt: Date | null = null;
+      const now = Date.now();
+      const live = (endpoint.secrets ?? []).filter((secret) => !secret.expiresAt || secret.expiresAt.getTime() > now);
+      const match = live.find((secret) => sameSecret(this.secretBox.open(secret.sealedSecret), dto.secret));
+      if (!match || match.expiresAt) {
+        const expiresAt = new Date(now + this.graceSeconds * 1000);
+        if (live.some((secret) => !secret.expiresAt)) previousSecretExpiresAt = expiresAt;
+        await manager
+          .createQueryBuilder()
+          .delete()
+          .from(WebhookEndpointSecret)
+          .where('endpoint_id = :id AND expires_at <= now()', { id: endpoint.id })
+          .execute();
+        await manager.update(WebhookEndpointSecret, { endpointId: endpoint.id, expiresAt: IsNull() }, { expiresAt });
+        // A secret still in its grace period (imported back) is current again rather than stored twice.
+        if (match) await manager.update(WebhookEndpointSecret, match.id, { expiresAt: null });
+        else await manager.insert(WebhookEndpointSecret, this.sealed(endpoint.id, dto.secret, panoraEndpointId));
+        outcome = 'secret_replaced';
+      }
+      const update: Partial<Pick<WebhookEndpoint, 'scope' | 'url'>> = {};
+      if (scope.length > 0 && !sameSet(scope, endpoint.scope)) update.scope = scope;
+      if (dto.url && dto.url !== endpoint.url) update.url = dto.url;
+      if (update.scope || update.url) {
+        await manager.update(WebhookEndpoint, endpoint.id, update);
+        if (outcome === 'unchanged') outcome = 'updated';
+      }
+      return { endpoint, outcome, previousSecretExpiresAt, scopeChanged: !!update.scope };
+    });
+    if (!done) return null;
+    const { endpoint, outcome, previousSecretExpiresAt, scopeChanged } = done;
+    const { id } = endpoint;
+    const warnings = scopeChanged && endpoint.active ? await this.overlapWarnings(scope, id) : [];
+    if (!endpoint.active) {
+      warnings.push(`Endpoint ${id} is disabled: its deliveries are refused until it is enabled (PATCH active: true)`);
+    }
+    if (outcome !== 'unchanged') await this.endpointSecrets.invalidate(id);
+    this.logger.log(
+      `Panora endpoint ${panoraEndpointId} imported again into endpoint ${id}: ${outcome.replace('_', ' ')}` +
+        (previousSecretExpiresAt
+          ? `; the previous secret verifies until ${previousSecretExpiresAt.toISOString()}`
+          : ''),
+    );
+    return { ...(await this.get(id)), warnings, outcome, previousSecretExpiresAt };
   }
 
   async list(): Promise<EndpointView[]> {
@@ -168,6 +272,10 @@ export class EndpointsService {
   }
 
   async setActive(id: string, active: boolean): Promise<EndpointResult> {
+    return this.whileChanging(id, (token) => this.changeActive(id, active, token));
+  }
+
+  private async changeActive(id: string, active: boolean, token: string): Promise<EndpointResult> {
     const endpoint = await this.findOrFail(id);
     const warnings = active ? await this.overlapWarnings(endpoint.scope, id) : [];
     if (endpoint.panoraEndpointId) {
@@ -177,8 +285,10 @@ export class EndpointsService {
         throw panoraFailure(error);
       }
     }
-    const result = await this.endpoints.update({ id, deletedAt: IsNull() }, { active });
-    if (!result.affected) throw this.notFound();
+    await this.dataSource.transaction(async (manager) => {
+      await this.changes.assertHeld(manager, id, token);
+      await manager.update(WebhookEndpoint, { id, deletedAt: IsNull() }, { active });
+    });
     await this.endpointSecrets.invalidate(id);
     this.logger.log(`Endpoint ${id} ${active ? 'enabled' : 'disabled'}`);
     return { ...(await this.get(id)), warnings };
@@ -189,6 +299,10 @@ export class EndpointsService {
    * row is kept with `deleted_at` (its events point at it), its secrets are erased.
    */
   async remove(id: string): Promise<EndpointResult> {
+    return this.whileChanging(id, (token) => this.removeNow(id, token));
+  }
+
+  private async removeNow(id: string, token: string): Promise<EndpointResult> {
     const endpoint = await this.findOrFail(id);
     const warnings: string[] = [];
     if (endpoint.panoraEndpointId) {
@@ -209,6 +323,7 @@ export class EndpointsService {
       if (problem) warnings.push(`Could not delete the replaced Panora endpoint ${pid}: ${problem}`);
     }
     await this.dataSource.transaction(async (manager) => {
+      await this.changes.assertHeld(manager, id, token);
       await manager.update(WebhookEndpoint, id, { active: false, deletedAt: new Date() });
       await manager.delete(WebhookEndpointSecret, { endpointId: id });
     });
@@ -224,6 +339,10 @@ export class EndpointsService {
    * at Panora. A failure of that last step is reported, not undone.
    */
   async rotate(id: string): Promise<RotationResult> {
+    return this.whileChanging(id, (token) => this.rotateNow(id, token));
+  }
+
+  private async rotateNow(id: string, token: string): Promise<RotationResult> {
     const endpoint = await this.findOrFail(id);
     const previousId = endpoint.panoraEndpointId;
     if (!previousId || !endpoint.url || endpoint.scope.length === 0) {
@@ -249,6 +368,7 @@ export class EndpointsService {
     const expiresAt = new Date(Date.now() + this.graceSeconds * 1000);
     try {
       await this.dataSource.transaction(async (manager) => {
+        await this.changes.assertHeld(manager, id, token);
         const locked = await manager
           .createQueryBuilder(WebhookEndpoint, 'e')
           .setLock('pessimistic_write')
@@ -360,14 +480,30 @@ export class EndpointsService {
     }
 
     if (result.updated.length > 0) {
-      await this.dataSource.transaction(async (manager) => {
+      const skipped = await this.dataSource.transaction(async (manager) => {
+        // An endpoint being changed (a rotation at Panora…), or changed since it was read, is left alone.
+        const state = await this.changes.lockState(
+          manager,
+          result.updated.map((change) => change.id),
+        );
+        const left: SyncResult['updated'] = [];
         for (const change of result.updated) {
+          const now = state.get(change.id);
+          if (!now || now.busy || now.panoraEndpointId !== change.panoraEndpointId) {
+            left.push(change);
+            continue;
+          }
           await manager.update(WebhookEndpoint, change.id, {
             ...(change.active !== undefined ? { active: change.active } : {}),
             ...(change.scope ? { scope: change.scope } : {}),
           });
         }
+        return left;
       });
+      for (const change of skipped) {
+        result.warnings.push(`Endpoint ${change.id} changed or was being changed during the sync: sync again`);
+      }
+      result.updated = result.updated.filter((change) => !skipped.includes(change));
       for (const change of result.updated) await this.endpointSecrets.invalidate(change.id);
     }
     result.warnings.push(...this.remoteOverlaps(remote, current));
@@ -389,6 +525,22 @@ export class EndpointsService {
       : null;
     if (!endpoint) throw this.notFound();
     return endpoint;
+  }
+
+  /**
+   * Runs one registration change of an endpoint while it holds the endpoint's change mark (404 for
+   * an unknown endpoint, 409 while another change holds it) and clears the mark at the end, whatever
+   * happened. The mark is set and checked in short statements of our own: no transaction stays open
+   * while Panora is called.
+   */
+  private async whileChanging<T>(id: string, change: (token: string) => Promise<T>): Promise<T> {
+    const token = UUID.test(id) ? await this.changes.acquire(id) : null;
+    if (!token) throw this.notFound();
+    try {
+      return await change(token);
+    } finally {
+      await this.changes.release(id, token);
+    }
   }
 
   private notFound(): AppException {

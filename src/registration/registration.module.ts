@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Env } from '../config/env.schema';
 import { Metrics } from '../metrics/metrics.service';
+import { EndpointChangeLock } from './endpoint-change-lock';
 import { EndpointSecretsService } from './endpoint-secrets.service';
 import { EndpointsController } from './endpoints.controller';
 import { EndpointsService } from './endpoints.service';
@@ -18,6 +19,7 @@ import { WebhookEndpoint } from './webhook-endpoint.entity';
   imports: [TypeOrmModule.forFeature([WebhookEndpoint, WebhookEndpointSecret])],
   controllers: [EndpointsController],
   providers: [
+    EndpointChangeLock,
     EndpointSecretsService,
     EndpointsService,
     {

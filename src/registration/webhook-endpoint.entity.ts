@@ -45,6 +45,16 @@ export class WebhookEndpoint {
   @DeleteDateColumn({ name: 'deleted_at', type: 'timestamptz' })
   deletedAt!: Date | null;
 
+  /**
+   * Set while a registration change (create, rotate, enable/disable, delete) is in progress: the
+   * change that set it is the only one allowed to write the endpoint (endpoint-change-lock.ts).
+   */
+  @Column({ name: 'change_token', type: 'uuid', nullable: true, select: false })
+  changeToken!: string | null;
+
+  @Column({ name: 'change_started_at', type: 'timestamptz', nullable: true, select: false })
+  changeStartedAt!: Date | null;
+
   @OneToMany(() => WebhookEndpointSecret, (secret) => secret.endpoint)
   secrets?: WebhookEndpointSecret[];
 }

@@ -38,6 +38,29 @@ interface Rule {
   copies?: number;
   /** Run the handler, then never answer: the socket stays open until the client gives up. */
   hang?: boolean;
+  /** Run the handler, then hold the answer until the test releases the gate. */
+  gate?: HeldGate;
+}
+
+/** A request held by `holdAnswer`: the test sees it arrive and decides when it is answered. */
+export interface Gate {
+  /** Resolves once a matching request has arrived and Panora has acted on it. */
+  readonly arrived: Promise<void>;
+  /** Lets the held answer go. */
+  release(): void;
+}
+
+interface HeldGate extends Gate {
+  arrive(): void;
+  readonly released: Promise<void>;
+}
+
+function newGate(): HeldGate {
+  let arrive!: () => void;
+  let release!: () => void;
+  const arrived = new Promise<void>((resolve) => (arrive = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return { arrived, released, arrive, release };
 }
 
 interface Answer {
@@ -134,6 +157,29 @@ export class FakePanora {
     return this.addRule(options, { hang: true });
   }
 
+  /**
+   * Acts at once (an endpoint is created, updated or deleted), then holds the answer until the
+   * test calls `release()` on the returned gate: lets a test put other calls between Panora's
+   * write and the client learning of it, deterministically. With `failWith`, the held answer is
+   * that status with a Nest-style error body (a 5xx after acting) instead of the result.
+   */
+  holdAnswer(options: RuleOptions = {}, failWith?: { status: number; message?: string }): Gate {
+    const gate = newGate();
+    const status = failWith?.status;
+    this.addRule(options, {
+      gate,
+      ...(status === undefined
+        ? {}
+        : {
+            afterActing: {
+              status,
+              body: JSON.stringify({ statusCode: status, message: failWith?.message ?? 'Internal server error' }),
+            },
+          }),
+    });
+    return { arrived: gate.arrived, release: () => gate.release() };
+  }
+
   /** Clears switches and recorded requests (not the stored webhooks). */
   reset(): void {
     this.rules = [];
@@ -199,6 +245,10 @@ export class FakePanora {
       ? this.route(method, path, body)
       : { status: 401, body: { statusCode: 401, message: 'Unauthorized' } };
     for (let copy = 1; authorised && copy < (rule?.copies ?? 1); copy++) this.route(method, path, body);
+    if (rule?.gate) {
+      rule.gate.arrive();
+      await rule.gate.released;
+    }
     if (rule?.hang) return;
     if (rule?.afterActing) return this.send(res, rule.afterActing.status, rule.afterActing.body);
     if (rule?.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
