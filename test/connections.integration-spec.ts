@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConnectionsListener } from '../src/connections/connections.listener';
+import { PanoraClient } from '../src/registration/panora.client';
 import { PanoraWebhookEvent } from '../src/webhooks/panora-event';
 import type { PanoraConnection } from '../src/webhooks/panora-payloads';
 import { startTestApp, TestApp } from './support/app';
@@ -8,6 +9,9 @@ import { FakePanora } from './support/fake-panora';
 import { connectionPayload, delivery, insertEndpoint, post, waitFor } from './support/panora';
 
 const ADMIN_KEY = 'connections-admin-key';
+
+/** Inbox ids for events built by hand, far above the ids of this file's real deliveries. */
+let fakeInboxId = 1_000_000_000;
 
 describe('ConnectionsModule: catching connection tokens', () => {
   let db: TestDatabase;
@@ -136,7 +140,8 @@ describe('ConnectionsModule: catching connection tokens', () => {
       // What listeners get: the inbox has dropped Panora's OAuth blobs.
       const { access_token: _access, refresh_token: _refresh, ...data } = payload;
       return new PanoraWebhookEvent<PanoraConnection>('connection.created', data, {
-        inboxId: String(Date.now()),
+        // Increasing, as inbox ids are: a later event of a connection is a newer one.
+        inboxId: String(++fakeInboxId),
         endpointId: endpoint.id,
         idEvent: randomUUID(),
         deliveredType: 'connection.created',
@@ -311,6 +316,76 @@ describe('ConnectionsModule: catching connection tokens', () => {
       const second = await admin('/admin/connections/reconcile', { method: 'POST' });
       expect(second.json).toMatchObject({ seen: 1, created: 0, updated: 0, unchanged: 1 });
       for (const token of tokens) expect(second.text).not.toContain(token);
+    });
+  });
+  describe('state never goes back in time: an older write changes nothing', () => {
+    const inboxId = async (idEvent: string) =>
+      (await db.query<{ id: string }>('SELECT id::text AS id FROM webhook_events WHERE id_event = $1', [idEvent]))[0]
+        .id;
+    const storedToken = async (id: string) => (await admin(`/admin/connections/${id}/token`)).json.connectionToken;
+    /** Replays every listener of a processed event and waits until it is processed again. */
+    const replay = async (id: string) => {
+      expect((await admin(`/admin/events/${id}/replay?all=true`, { method: 'POST' })).status).toBe(202);
+      await waitFor(
+        async () =>
+          (
+            await db.query<{ done: boolean }>(
+              `SELECT e.status = 'processed' AND EXISTS (SELECT 1 FROM webhook_event_listeners l
+                        WHERE l.event_id = e.id AND l.listener = 'connections.store' AND l.status = 'succeeded') AS done
+                 FROM webhook_events e WHERE e.id = $1`,
+              [id],
+            )
+          )[0].done,
+        10_000,
+        'the replayed event processed',
+      );
+    };
+
+    it('should not let a replay of an event received before a reconciliation undo what it brought in', async () => {
+      const payload = connectionPayload();
+      const fromPanora = { ...payload, connection_token: randomUUID() };
+      tokens.push(payload.connection_token, fromPanora.connection_token);
+      const old = await inboxId((await send(payload)).idEvent);
+      // The re-authorisation's webhook was lost; reconciliation brings in the token Panora has now.
+      fake.connections.push(fromPanora);
+      const report = await admin('/admin/connections/reconcile', { method: 'POST' });
+      expect(report.json).toMatchObject({ updated: 1, failed: 0 });
+      expect(await storedToken(payload.id_connection)).toBe(fromPanora.connection_token);
+      const before = await outbox(payload.id_connection);
+
+      await replay(old);
+      expect(await storedToken(payload.id_connection)).toBe(fromPanora.connection_token);
+      expect(await outbox(payload.id_connection)).toEqual(before);
+    });
+
+    it('should leave a connection to the event received while reconciliation was reading Panora', async () => {
+      const payload = connectionPayload();
+      const readByReconciliation = { ...payload, connection_token: randomUUID() };
+      const newer = { ...payload, connection_token: randomUUID() };
+      tokens.push(payload.connection_token, readByReconciliation.connection_token, newer.connection_token);
+      await send(payload);
+      fake.connections.push(readByReconciliation);
+      // Panora answers with what it has; before reconciliation gets to apply it, a re-authorisation arrives.
+      const panora = service.app.get(PanoraClient);
+      const read = panora.listConnections.bind(panora);
+      let answered!: () => void;
+      let release!: () => void;
+      const arrived = new Promise<void>((resolve) => (answered = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      jest.spyOn(panora, 'listConnections').mockImplementationOnce(async () => {
+        const connections = await read();
+        answered();
+        await released;
+        return connections;
+      });
+      const reconciling = admin('/admin/connections/reconcile', { method: 'POST' });
+      await arrived;
+      await send(newer);
+      release();
+      const report = await reconciling;
+      expect(await storedToken(payload.id_connection)).toBe(newer.connection_token);
+      expect(report.json).toMatchObject({ stale: 1, failed: 0 });
+      expect((await outbox(payload.id_connection)).map((m) => m.payload.reconciled)).toEqual([false, false]);
     });
   });
 });

@@ -114,6 +114,12 @@ export class ReconcileReportDto implements ReconcileReport {
   @ApiProperty()
   unchanged!: number;
 
+  @ApiProperty({
+    description:
+      'Connections left alone because an event received after the read from Panora began had changed them already',
+  })
+  stale!: number;
+
   @ApiProperty()
   failed!: number;
 

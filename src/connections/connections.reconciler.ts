@@ -12,6 +12,8 @@ export interface ReconcileReport {
   created: number;
   updated: number;
   unchanged: number;
+  /** Connections an event received after the read began had changed already: left to that event. */
+  stale: number;
   failed: number;
   originIdsResolved: number;
 }
@@ -95,12 +97,22 @@ export class ConnectionsReconciler implements OnApplicationBootstrap, OnModuleDe
   }
 
   private async pull(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { seen: 0, created: 0, updated: 0, unchanged: 0, failed: 0, originIdsResolved: 0 };
+    const report: ReconcileReport = {
+      seen: 0,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      stale: 0,
+      failed: 0,
+      originIdsResolved: 0,
+    };
+    // Taken before the read: Panora's answer is at least as new as every event received until now.
+    const asOf = await this.connections.inboxPosition();
     const remote = await this.panora.listConnections();
     for (const connection of remote) {
       report.seen++;
       try {
-        const outcome: UpsertOutcome = await this.connections.upsert(connection, { source: 'reconciliation' });
+        const outcome: UpsertOutcome = await this.connections.upsert(connection, { source: 'reconciliation', asOf });
         report[outcome]++;
       } catch (error) {
         report.failed++;

@@ -8,7 +8,27 @@ import { PermanentEventError } from '../webhooks/panora-event';
 import type { PanoraConnection } from '../webhooks/panora-payloads';
 import { Connection } from './connection.entity';
 
-export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
+/**
+ * `stale`: the write is older than what the row already reflects (see `WriteOrigin`), so it changed
+ * nothing and emitted nothing.
+ */
+export type UpsertOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
+
+/**
+ * Where a write comes from, and so its place in the row's history. State never goes back in time:
+ * a row remembers the position of the newest write applied to it (`last_event_id`), and an older
+ * one changes nothing.
+ * - `webhook`: a `connection.created` event; its position is its inbox id (`webhook_events.id`,
+ *   assigned in order of receipt). It applies only when strictly newer than the row's position: an
+ *   equal position is the same event again (a replay, the other listener), which has nothing new.
+ * - `reconciliation`: Panora's own `GET /connections`, read after `asOf` (`inboxPosition()`, the
+ *   newest inbox id at the moment the read began). That answer is at least as new as every event
+ *   received before the read, so it applies at or after `asOf`, and takes `asOf` as the row's
+ *   position: a replay or a late retry of an event received before the read cannot undo it. An
+ *   event received after the read began outranks it (in doubt, the event wins; the next
+ *   reconciliation, with a newer `asOf`, settles it).
+ */
+export type WriteOrigin = { source: 'webhook'; eventId: string } | { source: 'reconciliation'; asOf: string };
 
 export const CONNECTION_CREATED = 'connections.connection.created';
 export const CONNECTION_UPDATED = 'connections.connection.updated';
@@ -75,19 +95,38 @@ export class ConnectionsService {
    * `connection.created` again when a user re-authorises (same id, maybe a new token), and
    * reconciliation brings in what was missed: a field missing from `connection` keeps its value.
    */
-  async upsert(
-    connection: PanoraConnection,
-    origin: { source: 'webhook' | 'reconciliation'; eventId?: string },
-  ): Promise<UpsertOutcome> {
+  async upsert(connection: PanoraConnection, origin: WriteOrigin): Promise<UpsertOutcome> {
     const { id, token, facts } = parse(connection);
+    const at = position(origin);
     return this.dataSource.transaction(async (manager) => {
       if (await this.insert(manager, id, token, facts, origin)) return 'created';
 
-      const [current] = await manager.query<(Facts & { sealed_connection_token: string | null })[]>(
-        `SELECT provider_slug, vertical, status, account_url, id_project, id_linked_user, panora_created_at, sealed_connection_token
+      // Under the row lock, so two writes of one connection (e.g. two events of one dispatcher
+      // round) are compared and applied one after the other, whichever reaches the row first.
+      const [current] = await manager.query<
+        (Facts & { sealed_connection_token: string | null; last_event_id: string | null; stale: boolean })[]
+      >(
+        `SELECT provider_slug, vertical, status, account_url, id_project, id_linked_user, panora_created_at,
+                sealed_connection_token, last_event_id::text AS last_event_id,
+                COALESCE(CASE WHEN $3::boolean THEN $2::bigint < last_event_id ELSE $2::bigint <= last_event_id END, false) AS stale
            FROM connections WHERE id_connection = $1 FOR UPDATE`,
-        [id],
+        [id, at, origin.source === 'reconciliation'],
       );
+      if (current.stale) {
+        const context = { idConnection: id, source: origin.source, position: at, rowPosition: current.last_event_id };
+        if (origin.source === 'reconciliation') {
+          this.logger.log(
+            context,
+            'Connection changed by an event received since the read from Panora began: left as is',
+          );
+        } else if (current.last_event_id === at) {
+          // The same event again (its other listener stored it, or a replay): nothing new in it.
+          this.logger.debug(context, 'connection.created already applied');
+        } else {
+          this.logger.log(context, 'connection.created older than the stored connection: not applied');
+        }
+        return 'stale';
+      }
       const merged: Facts = { ...current };
       const changed: string[] = [];
       for (const key of Object.keys(facts) as (keyof Facts)[]) {
@@ -105,13 +144,22 @@ export class ConnectionsService {
         token !== null &&
         (current.sealed_connection_token === null || this.secretBox.open(current.sealed_connection_token) !== token);
       if (tokenChanged) changed.push('connection_token');
-      if (changed.length === 0) return 'unchanged';
+      if (changed.length === 0) {
+        // Nothing new, but the row now reflects this write too: an event received between the
+        // stored one and this one must not win if it is applied later (a retry, a replay).
+        await manager.query(
+          `UPDATE connections SET last_event_id = $2
+            WHERE id_connection = $1 AND (last_event_id IS NULL OR last_event_id < $2::bigint)`,
+          [id, at],
+        );
+        return 'unchanged';
+      }
 
       await manager.query(
         `UPDATE connections SET provider_slug = $2, vertical = $3, status = $4, account_url = $5, id_project = $6,
                 id_linked_user = $7, panora_created_at = $8,
                 sealed_connection_token = COALESCE($9, sealed_connection_token), token_hint = COALESCE($10, token_hint),
-                last_event_id = COALESCE($11, last_event_id), updated_at = now()
+                last_event_id = GREATEST($11::bigint, last_event_id), updated_at = now()
           WHERE id_connection = $1`,
         [
           id,
@@ -124,7 +172,7 @@ export class ConnectionsService {
           merged.panora_created_at,
           tokenChanged ? this.secretBox.seal(token) : null,
           tokenChanged ? token.slice(-4) : null,
-          origin.eventId ?? null,
+          at,
         ],
       );
       await this.publish(manager, id, CONNECTION_UPDATED, origin.source, changed);
@@ -137,10 +185,7 @@ export class ConnectionsService {
    * have updated it: an older copy must not undo that). For listeners that need the row to exist
    * whichever listener of the event commits first. True when this call created it.
    */
-  async storeIfMissing(
-    connection: PanoraConnection,
-    origin: { source: 'webhook' | 'reconciliation'; eventId?: string },
-  ): Promise<boolean> {
+  async storeIfMissing(connection: PanoraConnection, origin: WriteOrigin): Promise<boolean> {
     const { id, token, facts } = parse(connection);
     return this.dataSource.transaction((manager) => this.insert(manager, id, token, facts, origin));
   }
@@ -155,7 +200,7 @@ export class ConnectionsService {
     id: string,
     token: string | null,
     facts: Facts,
-    origin: { source: 'webhook' | 'reconciliation'; eventId?: string },
+    origin: WriteOrigin,
   ): Promise<boolean> {
     const inserted: unknown[] = await manager.query(
       `INSERT INTO connections (id_connection, provider_slug, vertical, status, account_url, id_project, id_linked_user,
@@ -174,7 +219,7 @@ export class ConnectionsService {
         token ? this.secretBox.seal(token) : null,
         token ? token.slice(-4) : null,
         origin.source,
-        origin.eventId ?? null,
+        position(origin),
       ],
     );
     if (inserted.length === 0) return false;
@@ -206,6 +251,19 @@ export class ConnectionsService {
       );
       return done.length === 1;
     });
+  }
+
+  /**
+   * The newest inbox id handed out so far (0 before the first delivery): taken just before reading
+   * Panora's connections, it is the reconciliation's `asOf`. The sequence is read, not the table:
+   * an id handed to a delivery still being stored counts, as that delivery reached us before the
+   * read began.
+   */
+  async inboxPosition(): Promise<string> {
+    const [{ position }] = await this.dataSource.query<{ position: string }[]>(
+      `SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('webhook_events', 'id')), 0)::text AS position`,
+    );
+    return position;
   }
 
   async list(filter: ConnectionFilter): Promise<ConnectionView[]> {
@@ -278,6 +336,11 @@ export class ConnectionsService {
       `Connection ${type === CONNECTION_CREATED ? 'created' : 'updated'}`,
     );
   }
+}
+
+/** A write's place in a row's history (`last_event_id`). */
+function position(origin: WriteOrigin): string {
+  return origin.source === 'webhook' ? origin.eventId : origin.asOf;
 }
 
 /** The id, token and columns of a Panora Connection object. */
