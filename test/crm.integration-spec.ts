@@ -235,6 +235,43 @@ describe('CRM projections (crm.* events → crm_objects, outbox, /admin/crm)', (
     });
   });
 
+  describe('events of one object applied out of order', () => {
+    it('should let the event received last win at an equal modified_at: a replay of an older one changes nothing', async () => {
+      const id = randomUUID();
+      const older = unifiedContact({ id, first_name: 'Before', modified_at: '2026-11-12T08:00:00.000Z' });
+      // The CRM changed the contact within the same second: Panora's modified_at did not move.
+      const newer = { ...older, first_name: 'After' };
+      const first = await deliver('crm.contact.created', older);
+      const second = await deliver('crm.contact.updated', newer);
+      expect(await object('contact', id)).toMatchObject({ name: 'After Lovelace', last_event_id: second.id });
+      const before = await object('contact', id);
+
+      const res = await fetch(`${service.baseUrl}/admin/events/${first.id}/replay?all=true`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
+      expect(res.status).toBe(202);
+      await waitFor(
+        async () =>
+          (
+            await db.query<{ done: boolean }>(
+              `SELECT e.status = 'processed' AND EXISTS (SELECT 1 FROM webhook_event_listeners l
+                        WHERE l.event_id = e.id AND l.listener = 'crm.projection' AND l.status = 'succeeded') AS done
+                 FROM webhook_events e WHERE e.id = $1`,
+              [first.id],
+            )
+          )[0].done,
+        30_000,
+        'the replayed event processed',
+      );
+      expect(await object('contact', id)).toEqual(before);
+      expect((await messages(`crm.contact:${id}`)).map((m) => m.payload.name)).toEqual([
+        'Before Lovelace',
+        'After Lovelace',
+      ]);
+    });
+  });
+
   describe('*.pulled batches of raw rows', () => {
     it('should upsert a batch of 3000 raw contact rows in one go, one event per row, and nothing on a re-sync', async () => {
       const rows = Array.from({ length: 3000 }, (_, i) => rawContact({ first_name: `Person ${i}` }));

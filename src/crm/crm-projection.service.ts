@@ -13,17 +13,25 @@ export interface UpsertResult {
 }
 
 /*
- * One statement for one object or a batch of thousands. Per id, the newest `modifiedAt` of the
- * batch wins (ON CONFLICT cannot touch a row twice); rows are locked in id order so two batches
- * never deadlock. The WHERE of the update is the staleness rule:
+ * One statement for one object or a batch of thousands. Per id, the newest version of the batch
+ * wins (ON CONFLICT cannot touch a row twice): the newest `modifiedAt`, then the newest event;
+ * rows are locked in id order so two batches never deadlock. The WHERE of the update is the
+ * staleness rule, so that state never goes back in time, whatever order events are applied in
+ * (events of one round run concurrently, a failed one is retried later, an admin replays an old
+ * one):
  * - nothing changes when the object equals the stored one (duplicates, replays, re-syncs);
  * - an older `modified_at` than the stored one changes nothing (events arrive out of order), nor
- *   does a missing one when a dated version is stored;
- * - at an equal `modified_at`, a raw row (`*.pulled`) does not replace a unified object;
+ *   does a missing one when a dated version is stored (a dated version outranks undated ones);
+ * - at an equal `modified_at`, a raw row (`*.pulled`) does not replace a unified object, and a
+ *   unified object does replace a raw row;
+ * - otherwise (equal `modified_at` and shape, or both undated) the event received last wins: the
+ *   event's inbox id must be newer than the stored `last_event_id`;
  * - a deleted row comes back only with a strictly newer `modified_at`.
  * Raw rows lack some key columns (a contact's emails live in another table): those keep their
  * stored values. A row written takes a new place in the change order the read API follows
  * (change_xid, change_seq: the column defaults). RETURNING lists exactly the rows that changed.
+ * `last_event_id` is the event that last changed the row: an event carrying exactly the stored
+ * data writes nothing (a re-sync stays free), so it does not move it.
  */
 const UPSERT_SQL = `
   WITH input AS (
@@ -33,7 +41,8 @@ const UPSERT_SQL = `
            (o->>'modifiedAt')::timestamptz AS modified_at, o->>'shape' AS shape, o->'data' AS data,
            COALESCE((o->>'eventId')::bigint, $3::bigint) AS event_id
       FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(o, n)
-     ORDER BY o->>'id', (o->>'modifiedAt')::timestamptz DESC NULLS LAST, n DESC
+     ORDER BY o->>'id', (o->>'modifiedAt')::timestamptz DESC NULLS LAST, o->>'shape' = 'unified' DESC,
+              COALESCE((o->>'eventId')::bigint, $3::bigint) DESC, n DESC
   )
   INSERT INTO crm_objects AS c
          (kind, panora_id, remote_id, connection_id, name, email, domain, modified_at, shape, data,
@@ -58,9 +67,11 @@ const UPSERT_SQL = `
    WHERE c.data IS DISTINCT FROM EXCLUDED.data
      AND CASE
            WHEN c.deleted_at IS NOT NULL THEN EXCLUDED.modified_at > c.modified_at
-           WHEN c.modified_at IS NULL THEN true
+           WHEN c.modified_at IS NULL THEN EXCLUDED.modified_at IS NOT NULL OR EXCLUDED.last_event_id > c.last_event_id
            WHEN EXCLUDED.modified_at > c.modified_at THEN true
-           WHEN EXCLUDED.modified_at = c.modified_at THEN EXCLUDED.shape = 'unified' OR c.shape = 'raw'
+           WHEN EXCLUDED.modified_at = c.modified_at THEN
+             CASE WHEN EXCLUDED.shape <> c.shape THEN EXCLUDED.shape = 'unified'
+                  ELSE EXCLUDED.last_event_id > c.last_event_id END
            ELSE false
          END
   RETURNING ${CRM_OBJECT_COLUMNS}`;
