@@ -3,21 +3,13 @@ import type { IncomingMessage } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { Env } from '../config/env.schema';
+import { isCredentialKey, REDACTED_VALUE, redactLogValue } from '../webhooks/payload-secrets';
 
-/** Fields whose values never reach a log line. */
-export const SENSITIVE_KEYS = [
-  'secret',
-  'secrets',
-  'connection_token',
-  'connectionToken',
-  'access_token',
-  'refresh_token',
-  'signature',
-  'password',
-  'apiKey',
-  'api_key',
-];
-
+/**
+ * Request headers that never reach a log line (the req serializer logs no headers at all; this is
+ * the second lock). Credentials in logged objects are redacted by `redactLogObject`, at any depth,
+ * by the one credential list (payload-secrets' CREDENTIAL_KEYS).
+ */
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["panora-signature"]',
@@ -26,8 +18,49 @@ export const REDACT_PATHS = [
   'req.headers["x-metrics-token"]',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
-  ...SENSITIVE_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
 ];
+
+/** Top-level keys pino turns into JSON through a serializer (below): not walked here. */
+const SERIALIZED = new Set(['req', 'res', 'err']);
+
+/**
+ * A log line's object with every credential (CREDENTIAL_KEYS, at any depth, however it is spelt)
+ * replaced by "[redacted]". Copies only what it changes; a line without credentials costs one
+ * regular-expression test per key.
+ */
+export function redactLogObject(object: Record<string, unknown>): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(object)) {
+    if (SERIALIZED.has(key)) continue;
+    const value = object[key];
+    const next = isCredentialKey(key) ? (value === null ? null : REDACTED_VALUE) : redactLogValue(value);
+    if (next === value) continue;
+    copy ??= { ...object };
+    Object.defineProperty(copy, key, { value: next, writable: true, enumerable: true, configurable: true });
+  }
+  return copy ?? object;
+}
+
+/**
+ * A URL as it may be logged: the path and the query parameters' names, never their values
+ * (`/admin/events?key=[redacted]&limit=[redacted]`); a part without `=`, or a name that does not
+ * look like one, may be a value itself and is redacted whole.
+ */
+export function urlForLog(url: string): string {
+  const query = url.indexOf('?');
+  if (query === -1) return url;
+  const parts = url
+    .slice(query + 1)
+    .split('&')
+    .map((part) => {
+      const equals = part.indexOf('=');
+      const name = part.slice(0, equals);
+      return equals > 0 && QUERY_NAME.test(name) ? `${name}=${REDACTED_VALUE}` : REDACTED_VALUE;
+    });
+  return `${url.slice(0, query)}?${parts.join('&')}`;
+}
+
+const QUERY_NAME = /^[\w.\-[\]]{1,64}$/;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -58,9 +91,17 @@ export function loggerParams(env: Pick<Env, 'LOG_LEVEL' | 'LOG_PRETTY'>): Params
         if (res.statusCode >= 400) return 'warn';
         return 'debug';
       },
+      formatters: { log: redactLogObject },
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: urlForLog(req.url),
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        // pino-http hands this the standard serialisation of the error (type, message, stack and
+        // the error's own fields, which may hold a request's headers or a payload).
+        err: (err: unknown) => redactLogValue(err),
       },
       transport: env.LOG_PRETTY ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
     },

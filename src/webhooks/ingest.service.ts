@@ -5,7 +5,7 @@ import { DispatcherService } from './dispatcher.service';
 import { jsonDepth, MAX_DATA_DEPTH } from './delivery';
 import { InboxDataError, InboxWriter } from './inbox-writer.service';
 import { normaliseEventType } from './panora-event-types';
-import { mayHoldCredentials, sealCredentials } from './payload-secrets';
+import { mayHoldCredentials, PayloadTooDeepError, sealCredentialsJson } from './payload-secrets';
 import type { VerifiedDelivery } from './panora-signature.guard';
 import { ReceiverStats } from './receiver-stats.service';
 
@@ -69,15 +69,22 @@ export class IngestService {
     return { received: true };
   }
 
-  /** Drops Panora's OAuth blobs and seals connection tokens before anything is stored. */
+  /**
+   * Seals and drops credentials as payload-secrets' CREDENTIAL_KEYS says, at any depth, before
+   * anything is stored; everything else stays as Panora signed it (every digit of big numbers,
+   * `__proto__` keys).
+   */
   private sealed(payloadJson: string): string {
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(payloadJson);
-    } catch {
+      return sealCredentialsJson(payloadJson, this.secretBox);
+    } catch (error) {
+      if (error instanceof PayloadTooDeepError) {
+        this.stats.reject('data');
+        throw new AppException(HttpStatus.BAD_REQUEST, error.message, 'DATA_TOO_DEEP');
+      }
+      if (!(error instanceof Error) || error.name !== 'SyntaxError') throw error;
       this.stats.reject('data');
       throw new AppException(HttpStatus.BAD_REQUEST, 'data is not valid JSON', 'INVALID_DATA');
     }
-    return JSON.stringify(sealCredentials(parsed, this.secretBox));
   }
 }
