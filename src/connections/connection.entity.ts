@@ -47,6 +47,11 @@ export class Connection {
   @Column({ type: 'text' })
   source!: 'webhook' | 'reconciliation';
 
+  /**
+   * Where the row stands in its history: the inbox id of the newest `connection.created` applied
+   * (changed or not), or the inbox position a reconciliation read Panora at. An older write
+   * changes nothing (ConnectionsService.upsert).
+   */
   @Column({ name: 'last_event_id', type: 'bigint', nullable: true })
   lastEventId!: string | null;
 
