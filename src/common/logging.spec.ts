@@ -78,6 +78,8 @@ describe('logging', () => {
     const listeners: Record<string, () => void> = {};
     const res = {
       statusCode: 401,
+      headersSent: true,
+      writableEnded: true,
       getHeaders: () => ({}),
       on: (event: string, listener: () => void) => (listeners[event] = listener),
       removeListener: () => undefined,
@@ -85,7 +87,11 @@ describe('logging', () => {
     http(req, res);
     listeners.finish();
     await new Promise((resolve) => setImmediate(resolve));
-    expect(text()).toContain('"url":"/admin/events?key=[redacted]&status=[redacted]"');
+    expect(JSON.parse(text())).toMatchObject({
+      msg: 'request completed',
+      req: { url: '/admin/events?key=[redacted]&status=[redacted]' },
+      res: { statusCode: 401 },
+    });
     expect(text()).not.toContain('admin-key-in-query');
   });
 

@@ -146,7 +146,7 @@ describe(sealCredentials.name, () => {
   });
 });
 
-describe(sealCredentialsJson.name, () => {
+describe('sealCredentialsJson', () => {
   it('should keep every digit of numbers JSON.parse would round or respell, and __proto__ keys', () => {
     const signed =
       '{"id":1152921504606846977,"amount":123456789012345678901234567890.5,"price":1.10,"zero":-0,' +
