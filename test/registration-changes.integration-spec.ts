@@ -119,7 +119,7 @@ describe('Registration changes (import again, concurrent changes)', () => {
         id_webhook_endpoint: made.id_webhook_endpoint,
         secret: newSecret,
       });
-      expect(again.status).toBe(200);
+      expect(again.status).toBe(201);
       expect(again.body).toMatchObject({
         id,
         receiveUrl,
@@ -160,7 +160,7 @@ describe('Registration changes (import again, concurrent changes)', () => {
       const rows = await secretRows(first.body.id);
 
       const same = await admin('POST', '/admin/endpoints/import', body);
-      expect(same.status).toBe(200);
+      expect(same.status).toBe(201);
       expect(same.body).toMatchObject({ id: first.body.id, outcome: 'unchanged', previousSecretExpiresAt: null });
       expect(await secretRows(first.body.id)).toEqual(rows);
 
@@ -174,7 +174,7 @@ describe('Registration changes (import again, concurrent changes)', () => {
         scope: ['crm.stage.pulled', 'crm.user.pulled'],
         url: 'https://hooks.example.com/moved',
       });
-      expect(moved.status).toBe(200);
+      expect(moved.status).toBe(201);
       expect(moved.body).toMatchObject({
         id: first.body.id,
         receiveUrl: first.body.receiveUrl,

@@ -343,7 +343,7 @@ describe('Registration (endpoints admin API against a fake Panora)', () => {
         id_webhook_endpoint: made.id_webhook_endpoint,
         secret: made.secret,
       });
-      expect(again.status).toBe(200);
+      expect(again.status).toBe(201);
       expect(again.body).toMatchObject({ id: res.body.id, outcome: 'unchanged', scope: ['crm.engagement.created'] });
       expect(await secretsOf(res.body.id)).toEqual([made.secret]);
     });

@@ -1,16 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Patch,
-  Post,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiOkResponse,
@@ -19,7 +7,6 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
 import { AdminAuthGuard } from '../common/admin-auth.guard';
 import { ApiAdminAuth, ApiErrors, ErrorBodyDto } from '../common/openapi';
 import {
@@ -76,7 +63,9 @@ export class EndpointsController {
 
   /**
    * Adopts an endpoint made in Panora's dashboard; `receiveUrl` is the URL to give Panora. Imported
-   * again with the same Panora id (a secret changed in the dashboard), it updates that endpoint: 200.
+   * again with the same Panora id (a secret changed in the dashboard), it updates that endpoint.
+   * Always 201 (the answer a first import always gave, so callers need no second case): `outcome`
+   * says what was done.
    */
   @Post('import')
   @ApiOperation({
@@ -85,19 +74,19 @@ export class EndpointsController {
       'Stores its secret, sealed; no call to Panora. The answer’s `receiveUrl` is the URL to paste into Panora. ' +
       'Importing again with the same id_webhook_endpoint (the secret was changed in Panora’s dashboard) updates ' +
       'that endpoint instead: the new secret is current, the previous one verifies for SECRET_ROTATION_GRACE ' +
-      'seconds, a scope or url given replaces the stored one, the endpoint keeps its id and receive URL (200). ' +
-      'The current secret again changes nothing (200, `outcome: unchanged`).',
+      'seconds, a scope or url given replaces the stored one, the endpoint keeps its id and receive URL. ' +
+      'The current secret again changes nothing. `outcome` says which happened.',
   })
-  @ApiCreatedResponse({ type: ImportResult, description: 'A new endpoint' })
-  @ApiOkResponse({ type: ImportResult, description: 'The endpoint already imported with this Panora id, updated' })
+  @ApiCreatedResponse({
+    type: ImportResult,
+    description: 'The endpoint: a new one (`outcome: created`), or the one already imported with this Panora id',
+  })
   @ApiErrors({
     400: 'A missing or too short secret, unknown scopes, or a URL that is not https://',
     409: BUSY,
   })
-  async import(@Body() dto: ImportEndpointDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ImportResult> {
-    const result = await this.endpoints.import(dto);
-    reply.status(result.outcome === 'created' ? HttpStatus.CREATED : HttpStatus.OK);
-    return result;
+  import(@Body() dto: ImportEndpointDto): Promise<ImportResult> {
+    return this.endpoints.import(dto);
   }
 
   /** Compares with Panora's list; reports one-sided endpoints, takes `active` and scope from Panora. */

@@ -233,7 +233,7 @@ export class ImportResult extends EndpointResult {
   @ApiProperty({
     enum: ['created', 'secret_replaced', 'updated', 'unchanged'],
     description:
-      '`created` (201): a new endpoint. Imported again with the same id_webhook_endpoint (200): ' +
+      '`created`: a new endpoint. Imported again with the same id_webhook_endpoint: ' +
       '`secret_replaced`, the secret given is current and the previous one verifies until ' +
       '`previousSecretExpiresAt`; `updated`, same secret, scope or url replaced; `unchanged`, nothing to do',
   })

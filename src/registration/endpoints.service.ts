@@ -148,9 +148,9 @@ export class EndpointsService {
   }
 
   /**
-   * Adopts an endpoint made in Panora's dashboard (201). Imported again with the same Panora id
-   * (its secret was changed in the dashboard), the endpoint already here is updated instead (200,
-   * see `importAgain`), so its receive URL stays valid. Without a Panora id every import makes a
+   * Adopts an endpoint made in Panora's dashboard. Imported again with the same Panora id (its
+   * secret was changed in the dashboard), the endpoint already here is updated instead (see
+   * `importAgain`), so its receive URL stays valid. Without a Panora id every import makes a
    * new endpoint.
    */
   async import(dto: ImportEndpointDto): Promise<ImportResult> {
