@@ -20,16 +20,21 @@ const CLI = resolve(__dirname, '../dist/src/cli/main.js');
 @Injectable()
 class SteeredListener {
   healed = false;
+  readonly recorded: string[] = [];
 
   @OnPanoraEvent(TYPE, 'test.steered')
-  async handle(event: PanoraWebhookEvent<{ fail?: string }>): Promise<void> {
+  async handle(event: PanoraWebhookEvent<unknown>): Promise<void> {
     if (this.healed) return;
-    if (event.data.fail === 'permanent') throw new PermanentEventError('the ticket has no usable id');
-    if (event.data.fail === 'transient') throw new Error('the ticketing API timed out');
+    const { fail } = event.data as { fail?: string };
+    if (fail === 'permanent') throw new PermanentEventError('the ticket has no usable id');
+    if (fail === 'transient') throw new Error('the ticketing API timed out');
   }
 
+  /** Always succeeds: a listener done on the first attempt, which a replay does not run again. */
   @OnPanoraEvent(TYPE, 'test.steered.recorder')
-  async record(): Promise<void> {}
+  async record(event: PanoraWebhookEvent<unknown>): Promise<void> {
+    this.recorded.push(event.meta.inboxId);
+  }
 }
 
 @Module({ providers: [SteeredListener] })
@@ -222,14 +227,14 @@ describe('Permanent listener failures', () => {
       service.app.get(SteeredListener).healed = false;
     });
 
-    /** Replays and waits for the attempt it queued to be recorded. */
+    /** Replays and waits for the attempt it queued to be recorded (`test.steered` runs every time). */
     const replay = async (query = '') => {
-      const { attempts } = await shown(id);
+      const runs = listener(await shown(id), 'test.steered')!.attempts;
       expect((await admin(`/admin/events/${id}/replay${query}`, { method: 'POST' })).status).toBe(202);
       return waitFor(
         async () => {
           const event = await shown(id);
-          return event.status === 'processed' && event.attempts > attempts && event;
+          return event.status === 'processed' && listener(event, 'test.steered')!.attempts > runs && event;
         },
         10_000,
         'the replay processed',

@@ -88,7 +88,11 @@ export class EventSummary {
   @ApiProperty({ enum: EVENT_STATUSES })
   status!: EventStatus;
 
-  @ApiProperty({ description: 'Dispatch attempts so far' })
+  @ApiProperty({
+    description:
+      'Dispatch attempts since the event was received, replays included (a replay never resets it; ' +
+      'WEBHOOK_MAX_ATTEMPTS counts from the last replay)',
+  })
   attempts!: number;
 
   @ApiProperty()
@@ -100,7 +104,13 @@ export class EventSummary {
   @ApiProperty({ type: Date, nullable: true, description: 'When a failed event is retried' })
   nextAttemptAt!: Date | null;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Why the last attempt failed, one line per listener; "(permanent: not retried …)" marks a failure no retry ' +
+      'can fix (the event is dead at once: fix the cause, then replay it)',
+  })
   lastError!: string | null;
 }
 
@@ -108,10 +118,13 @@ export class ListenerOutcome {
   @ApiProperty({ example: 'connections.store' })
   listener!: string;
 
-  @ApiProperty({ enum: ['succeeded', 'failed', 'dead'] })
+  @ApiProperty({
+    enum: ['succeeded', 'failed', 'dead'],
+    description: 'dead: the event is dead (a permanent failure, or its last attempt); a replay runs it again',
+  })
   status!: string;
 
-  @ApiProperty()
+  @ApiProperty({ description: "Attempts of the event that ran this listener, replays included (≤ the event's)" })
   attempts!: number;
 
   @ApiProperty({ type: String, nullable: true })
