@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startTestApp, TestApp, TEST_SECRETS_KEY } from './support/app';
 import { createTestDatabase, TestDatabase } from './support/database';
-import { FakePanora } from './support/fake-panora';
+import { FakePanora, type Gate } from './support/fake-panora';
 import { SecretLedger } from './support/leaks';
 import { LogCapture } from './support/log-capture';
 import { delivery, post, waitFor } from './support/panora';
@@ -31,6 +31,13 @@ describe('Registration changes (import again, concurrent changes)', () => {
   const logs = new LogCapture();
   const responses: string[] = [];
   const signatures: string[] = [];
+  /** Answers held at the fake Panora: all let go after each test, so a failing one leaves nothing hanging. */
+  const gates: Gate[] = [];
+  const hold = () => {
+    const gate = fake.holdAnswer({ route: 'POST /webhooks' });
+    gates.push(gate);
+    return gate;
+  };
 
   const call = async (service: TestApp, method: string, path: string, body?: unknown): Promise<Reply> => {
     const res = await fetch(`${service.baseUrl}${path}`, {
@@ -98,6 +105,9 @@ describe('Registration changes (import again, concurrent changes)', () => {
   });
 
   beforeEach(() => fake.reset());
+  afterEach(() => {
+    for (const gate of gates.splice(0)) gate.release();
+  });
 
   describe('POST /admin/endpoints/import again with the same Panora endpoint id', () => {
     it('should add the new secret to the endpoint, verify both on every instance during the grace period, and refuse the old one after it', async () => {
@@ -213,7 +223,7 @@ describe('Registration changes (import again, concurrent changes)', () => {
       async (_name, failSecond) => {
         const endpoint = await register(['ticketing.tag.pulled']);
         // The first rotation: Panora makes its replacement, and its answer is held.
-        const held = fake.holdAnswer({ route: 'POST /webhooks' });
+        const held = hold();
         const firstRotation = admin('POST', `/admin/endpoints/${endpoint.id}/rotate`);
         await held.arrived;
         // The second one meanwhile, failing ambiguously: settled through GET /webhooks, it used to
@@ -249,7 +259,7 @@ describe('Registration changes (import again, concurrent changes)', () => {
       const endpoint = await register(['ticketing.team.pulled']);
       const bystander = await register(['ticketing.user.pulled']);
       const newSecret = changeSecretInDashboard(endpoint.panoraEndpointId);
-      const held = fake.holdAnswer({ route: 'POST /webhooks' });
+      const held = hold();
       const rotation = admin('POST', `/admin/endpoints/${endpoint.id}/rotate`);
       await held.arrived;
       // Sync would take this scope from Panora, but not while the rotation runs.
