@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { createApp } from './app.factory';
 import { ConfigError, parseEnv } from './config/env.schema';
+import { DatabaseStartupError, prepareDatabase } from './database/database-startup';
 import { EmbeddedPostgresServer } from './database/embedded-postgres';
 
 async function main(): Promise<void> {
@@ -22,6 +23,13 @@ async function main(): Promise<void> {
 
   let app;
   try {
+    // Wait for the database, refuse one that can never work, migrate under the migration lock:
+    // before Nest, so that a failure is one line, and before the pool uses the schema.
+    await prepareDatabase({
+      url: databaseUrl,
+      timeoutSeconds: env.DATABASE_STARTUP_TIMEOUT,
+      logger: { log: (message: string) => bootLog.info(message), warn: (message: string) => bootLog.warn(message) },
+    });
     app = await createApp({ env, databaseUrl });
   } catch (error) {
     await embedded?.stop();
@@ -50,11 +58,15 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // One clear line for configuration errors; the stack for anything unexpected.
-  process.stderr.write(
-    error instanceof ConfigError
-      ? `${error.message}\n`
-      : `Start-up failed: ${String((error as Error)?.stack ?? error)}\n`,
-  );
+  // One clear line for configuration errors. Anything else is one JSON line in the service's log
+  // format, on stderr: the message alone for a database start-up cannot use, the error with its
+  // stack for anything unexpected.
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    const log = pino({ base: { context: 'Bootstrap' } }, pino.destination({ fd: 2, sync: true }));
+    if (error instanceof DatabaseStartupError) log.fatal(`Start-up failed: ${error.message}`);
+    else log.fatal({ err: error }, `Start-up failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
   process.exit(1);
 });

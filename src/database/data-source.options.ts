@@ -16,6 +16,9 @@ export function dataSourceOptions(options: DatabaseOptions): DataSourceOptions {
     migrations: MIGRATIONS,
     migrationsTableName: 'typeorm_migrations',
     migrationsTransactionMode: 'all',
+    // The migrations own the schema (gen_random_uuid() is built into PostgreSQL 13+): no
+    // CREATE EXTENSION on every connect, which replicas starting together would race on.
+    installExtensions: false,
     applicationName: options.applicationName ?? 'panora-webhooks',
     poolSize: options.poolSize ?? 10,
     extra: {

@@ -3,6 +3,9 @@ import { ConfigService } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Env } from '../config/env.schema';
 import { dataSourceOptions } from './data-source.options';
+import { describeUrl, prepareDatabase } from './database-startup';
+
+export { describeUrl } from './database-startup';
 
 const RETRY_DELAY_MS = 2_000;
 
@@ -18,13 +21,18 @@ export class DatabaseModule {
       imports: [
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
-          useFactory: (config: ConfigService<Env, true>) => {
+          useFactory: async (config: ConfigService<Env, true>) => {
             const timeoutSeconds = config.get('DATABASE_STARTUP_TIMEOUT', { infer: true });
-            new Logger(DatabaseModule.name).log(`Using database ${describeUrl(url)}`);
+            const logger = new Logger(DatabaseModule.name);
+            logger.log(`Using database ${describeUrl(url)}`);
+            // Migrations run before the pool below exists, under the migration lock, on their own
+            // connection (already done by main.ts in the service; tests build the app directly).
+            await prepareDatabase({ url, timeoutSeconds, logger });
             return {
               ...dataSourceOptions({ url, poolSize: config.get('DATABASE_POOL_SIZE', { infer: true }) }),
               autoLoadEntities: true,
-              migrationsRun: true,
+              migrationsRun: false,
+              // The database was reachable a moment ago: these retries only cover a blip since.
               retryAttempts: Math.max(1, Math.ceil((timeoutSeconds * 1000) / RETRY_DELAY_MS)),
               retryDelay: RETRY_DELAY_MS,
               verboseRetryLog: false,
@@ -33,15 +41,5 @@ export class DatabaseModule {
         }),
       ],
     };
-  }
-}
-
-/** host:port/database, without credentials, for log lines. */
-export function describeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
-  } catch {
-    return '(unparseable DATABASE_URL)';
   }
 }

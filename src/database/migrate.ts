@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationExecutor } from 'typeorm';
 import { ConfigError, parseEnv } from '../config/env.schema';
-import { dataSourceOptions } from './data-source.options';
+import { migrationDataSourceOptions, runPending, withMigrationLock } from './database-startup';
 import { EmbeddedPostgresServer } from './embedded-postgres';
 
 const USAGE = 'usage: npm run migration:run | npm run migration:revert | npm run migration:generate -- <Name>';
@@ -28,20 +28,32 @@ async function main([command, name]: string[]): Promise<void> {
     : new EmbeddedPostgresServer({ dataDir: env.DATA_DIR, port: env.EMBEDDED_POSTGRES_PORT, shareRunning: true });
   const url = env.DATABASE_URL ?? (await embedded!.start());
   const dataSource = new DataSource({
-    ...dataSourceOptions({ url, poolSize: 2 }),
+    ...migrationDataSourceOptions(url),
     entities: [join(__dirname, '..', '**', '*.entity.js')],
     logging: ['schema', 'migration', 'error'],
   });
+  const logger = { log: (message: string) => console.log(message), warn: (message: string) => console.warn(message) };
   try {
     await dataSource.initialize();
-    if (command === 'run') {
-      const applied = await dataSource.runMigrations({ transaction: 'all' });
-      console.log(applied.length ? `Applied ${applied.map((m) => m.name).join(', ')}` : 'No pending migrations');
-    } else if (command === 'revert') {
-      await dataSource.undoLastMigration({ transaction: 'all' });
-    } else {
-      await generate(dataSource, name);
-    }
+    // Under the same lock as the service's start: safe next to replicas starting.
+    await withMigrationLock(dataSource, logger, async (queryRunner) => {
+      if (command === 'run') {
+        const applied = await runPending(dataSource, queryRunner);
+        console.log(
+          applied.length
+            ? `Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}: ${applied.map((m) => m.name).join(', ')}`
+            : 'No pending migrations',
+        );
+      } else if (command === 'revert') {
+        const executor = new MigrationExecutor(dataSource, queryRunner);
+        executor.transaction = 'all';
+        await executor.undoLastMigration();
+      } else {
+        await runPending(dataSource, queryRunner);
+      }
+    });
+    // After the lock's connection is back in the (one-connection) pool, which the schema builder uses.
+    if (command === 'generate') await generate(dataSource, name);
   } finally {
     if (dataSource.isInitialized) await dataSource.destroy();
     await embedded?.stop();
@@ -50,7 +62,6 @@ async function main([command, name]: string[]): Promise<void> {
 
 /** Writes migrations/<timestamp>-<Name>.ts with the SQL that brings the schema to the entities. */
 async function generate(dataSource: DataSource, name: string): Promise<void> {
-  await dataSource.runMigrations({ transaction: 'all' });
   const sql = await dataSource.driver.createSchemaBuilder().log();
   if (sql.upQueries.length === 0) {
     console.log('The entities match the schema: no migration needed');
