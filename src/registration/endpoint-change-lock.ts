@@ -8,8 +8,8 @@ import type { Env } from '../config/env.schema';
 
 export const CHANGE_IN_PROGRESS = 'ENDPOINT_CHANGE_IN_PROGRESS';
 
-/** The mark a change holds; the SQL of a live mark (one not past the lease) reads `leaseMs` as $2. */
-const LIVE = `change_token IS NOT NULL AND change_started_at > now() - $2 * interval '1 millisecond'`;
+/** Whether a change holds a live mark (one not past the lease); the SQL reads `leaseMs` as $2. */
+const LIVE = `COALESCE(change_token IS NOT NULL AND change_started_at > now() - $2 * interval '1 millisecond', false)`;
 
 /**
  * Serialises registration changes per endpoint without holding a transaction across a call to
@@ -99,15 +99,16 @@ export class EndpointChangeLock {
   }
 
   /**
-   * For a change that writes the endpoint found by Panora id (an import): locks the row; throws 409
-   * while another change holds a live mark.
+   * For a change made in one transaction, without calling Panora (an import of the same Panora
+   * endpoint): locks the row until the commit, so no change can start meanwhile; throws 409 while
+   * another change holds a live mark.
    */
   async assertFree(manager: EntityManager, id: string): Promise<void> {
-    const held: { started: Date }[] = await manager.query(
-      `SELECT change_started_at AS started FROM webhook_endpoints WHERE id = $1 AND ${LIVE} FOR UPDATE`,
+    const [row]: { busy: boolean; started: Date | null }[] = await manager.query(
+      `SELECT (${LIVE}) AS busy, change_started_at AS started FROM webhook_endpoints WHERE id = $1 FOR UPDATE`,
       [id, this.leaseMs],
     );
-    if (held.length > 0) throw this.busy(id, held[0].started);
+    if (row?.busy && row.started) throw this.busy(id, row.started);
   }
 
   /** Clears the caller's mark; a failure is logged (the lease frees the endpoint later), never thrown. */

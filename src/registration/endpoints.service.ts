@@ -212,6 +212,13 @@ export class EndpointsService {
       await this.changes.assertFree(manager, row.id);
       const endpoint = await manager.findOne(WebhookEndpoint, { where: { id: row.id }, relations: { secrets: true } });
       if (!endpoint) return null;
+      if (endpoint.panoraEndpointId !== panoraEndpointId) {
+        throw new AppException(
+          HttpStatus.CONFLICT,
+          `Endpoint ${endpoint.id} was rotated while Panora endpoint ${panoraEndpointId} was imported again: retry`,
+          EndpointErrorCode.ChangeInProgress,
+        );
+      }
       let outcome: ImportOutcome = 'unchanged';
       let previousSecretExpiresAt: Date | null = null;
       const now = Date.now();
