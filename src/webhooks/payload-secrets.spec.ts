@@ -5,6 +5,7 @@ import {
   CREDENTIAL_KEYS,
   isCredentialKey,
   mayHoldCredentials,
+  PayloadTooDeepError,
   redactCredentials,
   revealCredentials,
   sealCredentials,
@@ -39,8 +40,10 @@ const SPELLINGS: [string, 'sealed' | 'dropped'][] = [
   ['apiKey', 'dropped'],
   ['x-api-key', 'dropped'],
   ['secret', 'dropped'],
-  ['tok"en', 'dropped'],
-  ['to\nken', 'dropped'],
+  ['apitoken', 'dropped'],
+  ['token"', 'dropped'],
+  ['api\tkey', 'dropped'],
+  ['Client Secret ', 'dropped'],
 ];
 
 /** A payload holding `key` at several depths: top level, nested object, object in an array. */
@@ -79,6 +82,29 @@ describe(mayHoldCredentials.name, () => {
       created_at: '2026-11-23T04:00:00.000Z',
     };
     expect(mayHoldCredentials(JSON.stringify(plain))).toBe(false);
+  });
+
+  it('should flag every key the list calls a credential, however its words are cased, separated or escaped', () => {
+    const cases = [(w: string) => w, (w: string) => w.toUpperCase(), (w: string) => w[0].toUpperCase() + w.slice(1)];
+    const separators = ['', '_', '-', ' ', '.', '\t', '"', '\\'];
+    const missed: string[] = [];
+    let checked = 0;
+    for (const name of Object.keys(CREDENTIAL_KEYS)) {
+      for (const prefix of ['', 'x', 'x_', 'My-', '"', '\\']) {
+        for (const separator of separators) {
+          for (const suffix of ['', '_', ' ', '"', '\n']) {
+            for (const spell of cases) {
+              const key = prefix + name.split('_').map(spell).join(separator) + suffix;
+              const flagged = mayHoldCredentials(JSON.stringify([{ a: 1, [key]: 'v' }]));
+              if (!isCredentialKey(key) || !flagged) missed.push(key);
+              checked++;
+            }
+          }
+        }
+      }
+    }
+    expect(missed).toEqual([]);
+    expect(checked).toBeGreaterThan(10_000);
   });
 });
 
@@ -138,11 +164,15 @@ describe(sealCredentials.name, () => {
     );
   });
 
-  it('should not overflow the stack on arrays of many rows', () => {
-    const rows = Array.from({ length: 20_000 }, (_, i) => ({ id: i, nested: { connection_token: `t-${i}` } }));
+  it('should stop at MAX_DATA_DEPTH without overflowing the stack, never storing a credential below it', () => {
+    let deep: unknown = { connection_token: 'deepest' };
+    for (let i = 0; i < 100_000; i++) deep = { child: deep };
+    expect(() => sealCredentials(deep, box)).toThrow(PayloadTooDeepError);
+    expect(revealCredentials(deep, box)).toBe(deep);
+    expect(JSON.stringify(redactCredentials(deep))).toContain('[redacted]');
+    const rows = Array.from({ length: 1000 }, (_, i) => ({ id: i, nested: { connection_token: `t-${i}` } }));
     const stored = sealCredentials(rows, box) as { nested: { connection_token: string } }[];
-    expect(stored).toHaveLength(20_000);
-    expect(SecretBox.isSealed(stored[19_999].nested.connection_token)).toBe(true);
+    expect(stored.every((row) => SecretBox.isSealed(row.nested.connection_token))).toBe(true);
   });
 });
 
@@ -170,7 +200,9 @@ describe('sealCredentialsJson', () => {
   it('should refuse invalid JSON and data deeper than MAX_DATA_DEPTH', () => {
     expect(() => sealCredentialsJson('{"connection_token":', box)).toThrow(SyntaxError);
     const deep = `${'['.repeat(MAX_DATA_DEPTH + 1)}{"token":1}${']'.repeat(MAX_DATA_DEPTH + 1)}`;
-    expect(() => sealCredentialsJson(deep, box)).toThrow(`deeper than ${MAX_DATA_DEPTH}`);
+    expect(() => sealCredentialsJson(deep, box)).toThrow(PayloadTooDeepError);
+    const deepWithBigNumber = `${'['.repeat(100_000)}1152921504606846977${']'.repeat(100_000)}`;
+    expect(() => sealCredentialsJson(deepWithBigNumber, box)).toThrow(PayloadTooDeepError);
   });
 });
 

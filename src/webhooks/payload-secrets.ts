@@ -1,5 +1,5 @@
 import { SecretBox } from '../secrets/secret-box';
-import { jsonDepth, MAX_DATA_DEPTH } from './delivery';
+import { MAX_DATA_DEPTH } from './delivery';
 
 /** What becomes of a credential found in a payload: `sealed` (kept, encrypted) or `dropped`. */
 export type CredentialHandling = 'sealed' | 'dropped';
@@ -7,12 +7,13 @@ export type CredentialHandling = 'sealed' | 'dropped';
 /**
  * The credential list: which keys of a Panora payload hold credentials, and what becomes of them.
  *
- * A key holds a credential when its name, with everything but ASCII letters and digits removed and
- * lower-cased, equals or ends with a name below (so `connectionToken`, `Connection-Token` and
- * `CONNECTION_TOKEN` are `connection_token`; `client_secret` ends with `secret`, `x-api-key` with
- * `api_key`, `aws_secret_access_key` with `access_key`); the longest matching name decides. This
- * holds at any depth of the payload: in nested objects (`remote_data.access_token`) and in arrays of
- * rows (`*.pulled`).
+ * A key holds a credential when it ends with a name below, in any case, with or without anything
+ * but letters and digits between the name's words or after it: `connectionToken`,
+ * `Connection-Token` and `CONNECTION_TOKEN` are `connection_token`; `client_secret` and
+ * `ClientSecret` end with `secret`, `apitoken` with `token`, `x-api-key` and `apiKey` with `api_key`,
+ * `aws_secret_access_key` with `access_key`. The longest matching name decides. This holds at any
+ * depth of the payload: in nested objects (`remote_data.access_token`) and in arrays of rows
+ * (`*.pulled`).
  * - `sealed`: kept for the listeners, encrypted with the secret box (AES-256-GCM, SECRETS_KEY)
  *   before the payload is stored and opened again only for them (a value that is not a string is
  *   dropped: it cannot be a token).
@@ -49,44 +50,77 @@ export const CREDENTIAL_KEYS: Readonly<Record<string, CredentialHandling>> = {
 
 export const REDACTED_VALUE = '[redacted]';
 
-/** `connection_token`, `connectionToken`, `Connection-Token` → `connectiontoken`. */
-const normalise = (key: string) => key.replace(/[^a-z0-9]/gi, '').toLowerCase();
-
-/** The list's names, normalised, longest first (the longest matching name decides). */
-const NAMES: [string, CredentialHandling][] = Object.entries(CREDENTIAL_KEYS)
-  .map(([name, handling]): [string, CredentialHandling] => [normalise(name), handling])
-  .sort(([a], [b]) => b.length - a.length);
-/** The names no other name is a suffix of: enough to tell whether a key holds a credential. */
-const ENDINGS = NAMES.map(([name]) => name).filter((name, _, all) =>
-  all.every((other) => other === name || !name.endsWith(other)),
-);
+/** One name of the list as its words: `api_key` → `['api', 'key']`. */
+interface Name {
+  words: string[];
+  handling: CredentialHandling;
+  /** A key ending with this name (see CREDENTIAL_KEYS). */
+  pattern: RegExp;
+}
 
 /**
- * The endings spelt letter by letter, with `separator` allowed between letters. Without the `u`
- * flag, `i` only folds ASCII letters into each other (no Kelvin sign for `k`), exactly as
- * `normalise` only keeps ASCII letters: the regular expressions and `normalise` agree.
+ * A name spelt with `separator` allowed between its words (never inside one), then anything but
+ * letters and digits up to the end. Without the `u` flag, `i` only folds ASCII letters into each
+ * other (no Kelvin sign for `k`), and `[^a-z0-9]` is everything else.
  */
-const spelt = (separator: string) => ENDINGS.map((name) => [...name].join(separator)).join('|');
-/** A key whose normalised name ends with one of the endings. */
-const CREDENTIAL_KEY = new RegExp(`(?:${spelt('[^a-z0-9]*')})[^a-z0-9]*$`, 'i');
+const spelt = (words: string[], separator: string) => words.join(separator);
+const BETWEEN_WORDS = '[^a-z0-9]*';
+
+/** The list's names, longest first: the longest matching name decides. */
+const NAMES: Name[] = Object.entries(CREDENTIAL_KEYS)
+  .map(([name, handling]) => {
+    const words = name.split('_');
+    return { words, handling, pattern: new RegExp(`${spelt(words, BETWEEN_WORDS)}${BETWEEN_WORDS}$`, 'i') };
+  })
+  .sort((a, b) => b.words.join('').length - a.words.join('').length);
+
+/** Whether every key ending with `longer` also ends with `shorter` (`connection_token` and `token`). */
+const covers = (shorter: string[], longer: string[]) =>
+  shorter.length <= longer.length &&
+  longer[longer.length - shorter.length].endsWith(shorter[0]) &&
+  shorter.slice(1).every((word, i) => word === longer[longer.length - shorter.length + 1 + i]);
+/** The names no other name covers: enough to tell whether a key holds a credential. */
+const ENDINGS = NAMES.map((name) => name.words).filter((words) =>
+  NAMES.every((other) => other.words === words || !covers(other.words, words)),
+);
+
+/** A key ending with a name of the list. */
+const CREDENTIAL_KEY = new RegExp(
+  `(?:${ENDINGS.map((words) => spelt(words, BETWEEN_WORDS)).join('|')})${BETWEEN_WORDS}$`,
+  'i',
+);
 /**
  * The same in JSON text: a key (a string followed by `:`) ending that way, where a character that
  * is not a letter or a digit is either itself or a two-character escape (`\"`, `\\`, `\n`, …). A
  * `\u` escape can spell a letter: any `\u` in the text means "parse" (see mayHoldCredentials).
  */
 const SEPARATOR_IN_JSON = String.raw`(?:[^a-z0-9"\\]|\\[^u])*`;
-const CREDENTIAL_KEY_IN_JSON = new RegExp(`(?:${spelt(SEPARATOR_IN_JSON)})${SEPARATOR_IN_JSON}"\\s*:`, 'i');
+const CREDENTIAL_KEY_IN_JSON = new RegExp(
+  `(?:${ENDINGS.map((words) => spelt(words, SEPARATOR_IN_JSON)).join('|')})${SEPARATOR_IN_JSON}"\\s*:`,
+  'i',
+);
+
+/** Keys already looked up: payloads and log lines repeat the same few keys. Bounded: cleared when full. */
+const lookups = new Map<string, CredentialHandling | null>();
+const MAX_LOOKUPS = 10_000;
+const MAX_LOOKUP_KEY = 100;
 
 /** What the credential list says of a key: `sealed`, `dropped`, or undefined (not a credential). */
 export function credentialHandling(key: string): CredentialHandling | undefined {
-  if (!CREDENTIAL_KEY.test(key)) return undefined;
-  const name = normalise(key);
-  return NAMES.find(([candidate]) => name.endsWith(candidate))?.[1];
+  let handling = lookups.get(key);
+  if (handling === undefined) {
+    handling = CREDENTIAL_KEY.test(key) ? (NAMES.find((name) => name.pattern.test(key))?.handling ?? null) : null;
+    if (key.length <= MAX_LOOKUP_KEY) {
+      if (lookups.size >= MAX_LOOKUPS) lookups.clear();
+      lookups.set(key, handling);
+    }
+  }
+  return handling ?? undefined;
 }
 
 /** Whether a key of a payload object holds a credential (its value is then sealed, dropped or redacted). */
 export function isCredentialKey(key: string): boolean {
-  return CREDENTIAL_KEY.test(key);
+  return credentialHandling(key) !== undefined;
 }
 
 /**
@@ -141,10 +175,18 @@ export class PayloadTooDeepError extends Error {
 /**
  * JSON.parse that loses nothing JSON.stringify would then miss: numbers whose text would not
  * survive (beyond 2^53, `1e400`, `1.0`) are kept as raw JSON (`JSON.rawJSON`), and `__proto__` keys
- * stay own keys (JSON.parse defines them as such). Throws SyntaxError for invalid JSON.
+ * stay own keys (JSON.parse defines them as such). Throws SyntaxError for invalid JSON, and
+ * PayloadTooDeepError when a text that needs the slower parse nests thousands of levels deep.
  */
 export function parseExact(json: string): unknown {
-  return hasInexactNumber(json) ? NativeJSON.parse(json, keepNumberText) : JSON.parse(json);
+  if (!hasInexactNumber(json)) return JSON.parse(json);
+  try {
+    return NativeJSON.parse(json, keepNumberText);
+  } catch (error) {
+    // V8 applies a reviver recursively: a text nested thousands deep overflows its stack.
+    if (error instanceof RangeError) throw new PayloadTooDeepError();
+    throw error;
+  }
 }
 
 const DROP = Symbol('drop');
@@ -238,10 +280,9 @@ export function sealCredentials(payload: unknown, box: SecretBox): unknown {
 /**
  * `sealCredentials` on JSON text, returning JSON text that keeps everything else as it was signed:
  * every digit of every number and every `__proto__` key. Throws SyntaxError for invalid JSON and
- * PayloadTooDeepError (before parsing) beyond MAX_DATA_DEPTH.
+ * PayloadTooDeepError beyond MAX_DATA_DEPTH (the receiver refuses such texts before: `jsonDepth`).
  */
 export function sealCredentialsJson(json: string, box: SecretBox): string {
-  if (jsonDepth(json) > MAX_DATA_DEPTH) throw new PayloadTooDeepError();
   return JSON.stringify(sealCredentials(parseExact(json), box));
 }
 
