@@ -1,10 +1,14 @@
 import type { IncomingMessage } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import { requestId } from './common/logging';
 import { setupOpenApi } from './common/openapi';
+import { LargeDeliveryParser } from './webhooks/large-delivery.parser';
+import { PanoraSignatureGuard } from './webhooks/panora-signature.guard';
+import { installBodyParsing } from './webhooks/receive-gate';
 import { instrumentReceiver } from './webhooks/receiver-hooks';
 import { ReceiverStats } from './webhooks/receiver-stats.service';
 import { AppModule, AppModuleOptions } from './app.module';
@@ -31,6 +35,22 @@ export function createAdapter(env: Env): FastifyAdapter {
     // A caller's x-request-id is kept when it is sane, else a UUID; logs and responses carry it.
     genReqId: (req: IncomingMessage) => requestId(req),
     logger: false,
+    // What Fastify refuses before routing (a URL that is not valid percent-encoding): answered in
+    // the service's own words, never with Fastify's default, which quotes the path.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      void reply
+        .code(400)
+        .header('x-request-id', request.id)
+        .send({
+          statusCode: 400,
+          error: 'Bad Request',
+          code: 'BAD_URL',
+          message:
+            error.code === 'FST_ERR_BAD_URL'
+              ? 'The URL is not valid percent-encoding: every % must start an escape such as %2F'
+              : 'The request could not be routed',
+        });
+    },
   });
 }
 
@@ -44,8 +64,13 @@ export function configureApp(app: NestFastifyApplication & INestApplicationConte
       void reply.header('x-request-id', request.id);
       done();
     });
-  app.useBodyParser('application/json', { bodyLimit: env.WEBHOOK_BODY_LIMIT });
-  instrumentReceiver(app.getHttpAdapter().getInstance(), app.get(ReceiverStats));
+  const fastify = app.getHttpAdapter().getInstance();
+  installBodyParsing(fastify, {
+    bodyLimit: env.WEBHOOK_BODY_LIMIT,
+    guard: app.get(PanoraSignatureGuard),
+    largeDeliveries: app.get(LargeDeliveryParser),
+  });
+  instrumentReceiver(fastify, app.get(ReceiverStats));
   setupOpenApi(app);
   app.flushLogs();
   return app;
@@ -53,7 +78,8 @@ export function configureApp(app: NestFastifyApplication & INestApplicationConte
 
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), createAdapter(options.env), {
-    rawBody: true,
+    // The body parsers are the service's own (installBodyParsing), not Nest's.
+    bodyParser: false,
     bufferLogs: true,
     abortOnError: false,
   });

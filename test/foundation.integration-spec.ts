@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MIGRATIONS } from '../src/database/migrations';
 import { startTestApp, TestApp } from './support/app';
 import { createTestDatabase, TestDatabase } from './support/database';
+import { insertEndpoint } from './support/panora';
 import { TcpProxy } from './support/tcp-proxy';
 
 describe('Foundation (HTTP, database, health)', () => {
@@ -38,7 +39,11 @@ describe('Foundation (HTTP, database, health)', () => {
   it('should answer an unknown route with a JSON 404', async () => {
     const res = await fetch(`${service.baseUrl}/no/such/route`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'Cannot GET /no/such/route' });
+    expect(await res.json()).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'No such route: the routes this service offers are listed at /docs',
+    });
   });
 
   it('should answer malformed JSON with a 400 that says what is wrong', async () => {
@@ -60,8 +65,9 @@ describe('Foundation (HTTP, database, health)', () => {
       secret,
       `{"a":1}${secret}`,
     ];
+    const endpoint = await insertEndpoint(db);
     for (const body of bodies) {
-      const res = await fetch(`${service.baseUrl}/webhooks/panora/${randomUUID()}`, {
+      const res = await fetch(`${service.baseUrl}/webhooks/panora/${endpoint.id}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
@@ -78,17 +84,29 @@ describe('Foundation (HTTP, database, health)', () => {
     }
   });
 
-  // Fastify reads the body before the route's guard runs, so these answers come even for an
-  // endpoint that does not exist (README, "Receiving Panora's webhooks").
-  it.each([
+  const badBodies: [string, number, string, string][] = [
     ['malformed JSON', 400, 'application/json', '{"id_event":'],
     ['an empty JSON body', 400, 'application/json', ''],
     ['a body over WEBHOOK_BODY_LIMIT', 413, 'application/json', JSON.stringify({ pad: 'x'.repeat(70_000) })],
     ['a content type with no parser', 415, 'application/xml', '<a/>'],
-    ['form-encoded data (parsed, then refused by the route)', 404, 'application/x-www-form-urlencoded', 'a=b'],
-    ['plain text (parsed, then refused by the route)', 404, 'text/plain', 'hello'],
-  ])('should answer %s sent to an unknown endpoint with %i', async (_, status, contentType, body) => {
+    ['form-encoded data (the service has no form parser)', 415, 'application/x-www-form-urlencoded', 'a=b'],
+    ['plain text (the service has no text parser)', 415, 'text/plain', 'hello'],
+  ];
+
+  // The receive route is gated on its headers: a body for no endpoint is never read, let alone
+  // parsed (README, "Receiving Panora's webhooks").
+  it.each(badBodies)('should answer %s sent to an unknown endpoint with 404', async (_, _status, contentType, body) => {
     const res = await fetch(`${service.baseUrl}/webhooks/panora/${randomUUID()}`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
+    });
+    expect(res.status).toBe(404);
+  });
+
+  it.each(badBodies)('should answer %s sent to a real endpoint with %i', async (_, status, contentType, body) => {
+    const endpoint = await insertEndpoint(db);
+    const res = await fetch(`${service.baseUrl}/webhooks/panora/${endpoint.id}`, {
       method: 'POST',
       headers: { 'content-type': contentType },
       body,

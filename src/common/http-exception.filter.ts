@@ -1,4 +1,12 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+  NotFoundException,
+} from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 
 export interface ErrorBody {
@@ -83,6 +91,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
           ? (response as { message: string | string[] }).message
           : exception.message;
       const code = exception instanceof AppException ? exception.code : undefined;
+      if (isUnknownRoute(exception, message)) {
+        return { statusCode: status, error: reason(status), message: UNKNOWN_ROUTE };
+      }
       return {
         statusCode: status,
         error: reason(status),
@@ -109,6 +120,13 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     return { statusCode: 500, error: reason(500), message: 'Internal server error' };
   }
+}
+
+const UNKNOWN_ROUTE = 'No such route: the routes this service offers are listed at /docs';
+
+/** Nest's answer to a path no route matches ("Cannot GET /the/path"), which quotes the request. */
+function isUnknownRoute(exception: HttpException, message: unknown): boolean {
+  return exception instanceof NotFoundException && typeof message === 'string' && /^Cannot [A-Z]+ /.test(message);
 }
 
 const SEND_AS_PANORA = 'send Content-Type: application/json with a JSON object body';

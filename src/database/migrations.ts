@@ -5,6 +5,7 @@ import { Connections1795400000200 } from '../../migrations/1795400000200-Connect
 import { CrmProjections1795400000300 } from '../../migrations/1795400000300-CrmProjections';
 import { CrmChangeOrder1795400000400 } from '../../migrations/1795400000400-CrmChangeOrder';
 import { EventClaimId1795400000500 } from '../../migrations/1795400000500-EventClaimId';
+import { DeliveryReplayHash1795400000600 } from '../../migrations/1795400000600-DeliveryReplayHash';
 import { EndpointChangeLock1795400000700 } from '../../migrations/1795400000700-EndpointChangeLock';
 
 /**
@@ -19,5 +20,6 @@ export const MIGRATIONS: MixedList<Function> = [
   CrmProjections1795400000300,
   CrmChangeOrder1795400000400,
   EventClaimId1795400000500,
+  DeliveryReplayHash1795400000600,
   EndpointChangeLock1795400000700,
 ];

@@ -108,3 +108,56 @@ describe(EndpointSecretsService.name, () => {
     expect(db.reads).toBe(1);
   });
 });
+
+describe(`${EndpointSecretsService.name} with junk endpoint ids`, () => {
+  const known = randomUUID();
+  const secret = randomUUID();
+  /** A database with one active endpoint; every other id finds no row. Counts its reads per id. */
+  const reads = new Map<string, number>();
+  const db = {
+    query: (sql: string, params: string[] = []): Promise<unknown[]> => {
+      if (sql.includes('pg_notify')) return Promise.resolve([]);
+      const [endpointId] = params;
+      reads.set(endpointId, (reads.get(endpointId) ?? 0) + 1);
+      if (endpointId !== known) return Promise.resolve([]);
+      return Promise.resolve([{ id: randomUUID(), sealed_secret: box.seal(secret), expires_at: null, active: true }]);
+    },
+  };
+  let service: EndpointSecretsService;
+  const total = () => [...reads.values()].reduce((a, b) => a + b, 0);
+
+  beforeEach(() => {
+    reads.clear();
+    service = new EndpointSecretsService(
+      db as unknown as DataSource,
+      box,
+      new FakeNotifications() as unknown as PgNotifications,
+    );
+    service.onModuleInit();
+  });
+
+  it('should query an unknown endpoint id once, then answer it from memory', async () => {
+    const junk = randomUUID();
+    for (let i = 0; i < 5; i++) expect(await service.getVerificationKeys(junk)).toBeNull();
+    expect(reads.get(junk)).toBe(1);
+  });
+
+  it('should keep the secrets of a real endpoint however many junk ids are tried', async () => {
+    expect(await service.getVerificationKeys(known)).not.toBeNull();
+    // More junk ids than either cache holds.
+    for (let i = 0; i < 25_000; i++) expect(await service.getVerificationKeys(randomUUID())).toBeNull();
+    const before = total();
+    const keys = await service.getVerificationKeys(known);
+    expect(keys?.map((k) => k.key.export().toString('utf8'))).toEqual([secret]);
+    expect(total()).toBe(before);
+    expect(reads.get(known)).toBe(1);
+  });
+
+  it('should forget that an id was unknown when that endpoint changes', async () => {
+    const later = randomUUID();
+    expect(await service.getVerificationKeys(later)).toBeNull();
+    await service.invalidate(later);
+    expect(await service.getVerificationKeys(later)).toBeNull();
+    expect(reads.get(later)).toBe(2);
+  });
+});

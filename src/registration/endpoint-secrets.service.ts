@@ -1,6 +1,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
 import { PgNotifications } from '../database/pg-notifications.service';
 import { SecretBox } from '../secrets/secret-box';
@@ -14,7 +15,7 @@ export interface VerificationKey {
 }
 
 interface CacheEntry {
-  keys: VerificationKey[] | null;
+  keys: VerificationKey[];
   until: number;
 }
 
@@ -32,8 +33,9 @@ interface Load {
 export const ENDPOINT_CHANGED_CHANNEL = 'panora_webhooks_endpoint_changed';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TTL_MS = 60_000;
-const UNKNOWN_TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
+/** Ids that name no usable endpoint, remembered apart (junk ids never push real secrets out). */
+const MAX_UNKNOWN = 10_000;
 
 /**
  * The secrets the signature guard checks against, opened once and cached per endpoint: the hot
@@ -48,7 +50,13 @@ const MAX_ENTRIES = 10_000;
  */
 @Injectable()
 export class EndpointSecretsService implements OnModuleInit {
+  /** Endpoints that exist and are active: bounded by the endpoints in the database. */
   private readonly cache = new Map<string, CacheEntry>();
+  /**
+   * Ids that are unknown, deleted or disabled: answered 404 without a query until the entry
+   * expires, the endpoint changes (invalidate), or MAX_UNKNOWN newer ones push it out.
+   */
+  private readonly unknown = new LRUCache<string, true>({ max: MAX_UNKNOWN, ttl: TTL_MS });
   private readonly loading = new Map<string, Load>();
   private allGeneration = 0;
   /** Per endpoint, since the last invalidation of all (which clears it). */
@@ -72,9 +80,9 @@ export class EndpointSecretsService implements OnModuleInit {
    */
   async getVerificationKeys(endpointId: string): Promise<VerificationKey[] | null> {
     if (!UUID.test(endpointId)) return null;
-    const now = Date.now();
+    if (this.unknown.has(endpointId)) return null;
     const cached = this.cache.get(endpointId);
-    if (cached && cached.until > now) return cached.keys;
+    if (cached && cached.until > Date.now()) return cached.keys;
     const generation = this.generationOf(endpointId);
     const pending = this.loading.get(endpointId);
     if (pending && sameGeneration(pending.generation, generation)) return pending.keys;
@@ -97,10 +105,12 @@ export class EndpointSecretsService implements OnModuleInit {
   private forget(endpointId: string): void {
     if (endpointId && this.endpointGenerations.size < MAX_ENTRIES) {
       this.cache.delete(endpointId);
+      this.unknown.delete(endpointId);
       this.endpointGenerations.set(endpointId, (this.endpointGenerations.get(endpointId) ?? 0) + 1);
     } else {
       // Everything (or, past MAX_ENTRIES counters, more than asked: a bound on memory).
       this.cache.clear();
+      this.unknown.clear();
       this.allGeneration++;
       // Every generation recorded before now differs in `all` already: the per-endpoint counts can restart.
       this.endpointGenerations.clear();
@@ -120,27 +130,26 @@ export class EndpointSecretsService implements OnModuleInit {
         WHERE e.id = $1 AND e.deleted_at IS NULL`,
         [endpointId],
       );
-    const now = Date.now();
-    let entry: CacheEntry;
-    if (rows.length === 0 || !rows[0].active) {
-      entry = { keys: null, until: now + UNKNOWN_TTL_MS };
-    } else {
-      const keys = rows
-        .filter((row) => row.id !== null)
-        .map((row) => ({
-          secretId: row.id,
-          key: createSecretKey(Buffer.from(this.secretBox.open(row.sealed_secret), 'utf8')),
-          expiresAt: row.expires_at,
-        }));
-      // Cached until the TTL, or until the first grace period ends, whichever comes first.
-      const firstExpiry = Math.min(...keys.map((k) => k.expiresAt?.getTime() ?? Infinity));
-      entry = { keys, until: Math.min(now + TTL_MS, firstExpiry) };
-    }
     // Invalidated while reading: the rows may predate the change, so they are not kept.
-    if (!sameGeneration(generation, this.generationOf(endpointId))) return entry.keys;
+    const current = sameGeneration(generation, this.generationOf(endpointId));
+    if (rows.length === 0 || !rows[0].active) {
+      if (current) this.unknown.set(endpointId, true);
+      return null;
+    }
+    const keys = rows
+      .filter((row) => row.id !== null)
+      .map((row) => ({
+        secretId: row.id,
+        key: createSecretKey(Buffer.from(this.secretBox.open(row.sealed_secret), 'utf8')),
+        expiresAt: row.expires_at,
+      }));
+    if (!current) return keys;
+    // Cached until the TTL, or until the first grace period ends, whichever comes first.
+    const firstExpiry = Math.min(...keys.map((k) => k.expiresAt?.getTime() ?? Infinity));
+    // Only endpoints that exist get here: the bound is a safety net, not an eviction policy.
     if (this.cache.size >= MAX_ENTRIES) this.cache.clear();
-    this.cache.set(endpointId, entry);
-    return entry.keys;
+    this.cache.set(endpointId, { keys, until: Math.min(Date.now() + TTL_MS, firstExpiry) });
+    return keys;
   }
 }
 

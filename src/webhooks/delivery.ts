@@ -14,6 +14,22 @@ export const MAX_TYPE_LENGTH = 255;
 /** Panora's payloads nest a few levels; anything this deep is refused rather than stored. */
 export const MAX_DATA_DEPTH = 128;
 
+const UNSTORABLE =
+  'must be valid Unicode text without NUL characters (it holds a lone UTF-16 surrogate or a \\u0000): ' +
+  'PostgreSQL would store another string than the one sent';
+
+/**
+ * Whether PostgreSQL stores exactly this string: a lone UTF-16 surrogate would become U+FFFD (so
+ * two different ids would land in one row, and the stored one would differ from the one sent) and
+ * a NUL cannot be stored in text at all. Refused, rather than changed, so that what is compared is
+ * what is stored.
+ */
+function storableText(text: string): boolean {
+  return !UNSTORABLE_CHARACTER.test(text);
+}
+/** With the u flag, a surrogate range matches only surrogates that are not half of a pair. */
+const UNSTORABLE_CHARACTER = /[\u0000\uD800-\uDFFF]/u;
+
 /** The problems with a body, worded for whoever has to fix the sender; empty when it is fine. */
 export function deliveryProblems(body: unknown): string[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -23,8 +39,10 @@ export function deliveryProblems(body: unknown): string[] {
   const problems: string[] = [];
   if (typeof id_event !== 'string' || id_event.trim() === '') problems.push('id_event must be a non-empty string');
   else if (id_event.length > MAX_ID_LENGTH) problems.push(`id_event must be at most ${MAX_ID_LENGTH} characters`);
+  else if (!storableText(id_event)) problems.push(`id_event ${UNSTORABLE}`);
   if (typeof type !== 'string' || type.trim() === '') problems.push('type must be a non-empty string');
   else if (type.length > MAX_TYPE_LENGTH) problems.push(`type must be at most ${MAX_TYPE_LENGTH} characters`);
+  else if (!storableText(type)) problems.push(`type ${UNSTORABLE}`);
   if (typeof data !== 'string' && (typeof data !== 'object' || data === null)) {
     problems.push('data must be a JSON string or an object');
   }

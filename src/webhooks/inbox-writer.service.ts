@@ -12,10 +12,15 @@ export interface InboxRow {
   normalizedType: string;
   /** The payload as JSON text; PostgreSQL parses (and so validates) it into jsonb. */
   payloadJson: string;
+  /** SHA-256 of the text Panora signed: a second row with the same hash for the endpoint is a replay. */
+  signedHash: Buffer;
 }
 
 export interface InboxResult {
-  /** False when the same (endpoint, id_event) was already stored: nothing new was written. */
+  /**
+   * False when the same (endpoint, id_event), or the same signed text under another id_event (a
+   * replay), was already stored for the endpoint: nothing new was written.
+   */
   inserted: boolean;
 }
 
@@ -38,13 +43,14 @@ const MAX_BATCH_CHARS = 4 * 1024 * 1024;
  */
 const MAX_IN_FLIGHT = 1;
 
-// One statement per batch: unnest the columns, skip duplicates, tell the dispatchers (PostgreSQL
+// One statement per batch: unnest the columns, skip duplicates (of either unique key: the same
+// id_event, or the same signed text re-sent under a new one), tell the dispatchers (PostgreSQL
 // delivers identical notifications of one transaction once, at commit).
 const INSERT_SQL = `
   WITH ins AS (
-    INSERT INTO webhook_events (endpoint_id, id_event, type, normalized_type, payload)
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
-    ON CONFLICT (endpoint_id, id_event) DO NOTHING
+    INSERT INTO webhook_events (endpoint_id, id_event, type, normalized_type, payload, signed_hash)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[])
+    ON CONFLICT DO NOTHING
     RETURNING endpoint_id, id_event
   )
   SELECT ins.endpoint_id, ins.id_event, pg_notify('${INBOX_CHANNEL}', '') FROM ins`;
@@ -111,7 +117,7 @@ export class InboxWriter {
 
   private async run(rows: InboxRow[]): Promise<Set<string>> {
     const result = await this.pool.query<{ endpoint_id: string; id_event: string }>({
-      name: 'webhook_inbox_insert_v1',
+      name: 'webhook_inbox_insert_v2',
       text: INSERT_SQL,
       values: [
         rows.map((r) => r.endpointId),
@@ -119,6 +125,7 @@ export class InboxWriter {
         rows.map((r) => r.type),
         rows.map((r) => r.normalizedType),
         rows.map((r) => r.payloadJson),
+        rows.map((r) => r.signedHash),
       ],
     });
     return new Set(result.rows.map((r) => key(r.endpoint_id, r.id_event)));

@@ -29,10 +29,13 @@ export class IngestService {
     private readonly dispatcher: DispatcherService,
   ) {}
 
-  async accept({ endpointId, delivery, signedText }: VerifiedDelivery): Promise<IngestResult> {
-    // `data` as a string is the JSON text itself (Panora's code); as an object, the text we
-    // already built to check the signature.
-    let payloadJson = typeof delivery.data === 'string' ? delivery.data : signedText;
+  async accept({
+    endpointId,
+    delivery,
+    payloadJson: signedPayload,
+    signedHash,
+  }: VerifiedDelivery): Promise<IngestResult> {
+    let payloadJson = signedPayload;
     if (jsonDepth(payloadJson) > MAX_DATA_DEPTH) {
       this.stats.reject('data');
       throw new AppException(
@@ -52,6 +55,7 @@ export class IngestService {
         type: delivery.type,
         normalizedType,
         payloadJson,
+        signedHash,
       });
     } catch (error) {
       if (error instanceof InboxDataError) {

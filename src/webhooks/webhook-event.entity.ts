@@ -11,6 +11,7 @@ export type EventStatus = (typeof EVENT_STATUSES)[number];
 @Index('webhook_events_due', ['nextAttemptAt', 'id'], { where: "status IN ('received', 'processing', 'failed')" })
 @Index('webhook_events_status', ['status', 'id'])
 @Index('webhook_events_type', ['normalizedType', 'id'])
+@Index('webhook_events_endpoint_signed_hash', ['endpointId', 'signedHash'], { unique: true })
 export class WebhookEvent {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id!: string;
@@ -32,6 +33,14 @@ export class WebhookEvent {
   /** The parsed `data`; connection tokens sealed, Panora's access/refresh tokens dropped. */
   @Column({ type: 'jsonb', nullable: true })
   payload!: unknown;
+
+  /**
+   * SHA-256 of the text Panora signed (`JSON.stringify(data)`), unique per endpoint: the same signed
+   * delivery re-sent under another id_event is recognised and answered `duplicate`. Null on rows
+   * stored before replay detection.
+   */
+  @Column({ name: 'signed_hash', type: 'bytea', nullable: true })
+  signedHash!: Buffer | null;
 
   @Column({ type: 'text', default: 'received' })
   status!: EventStatus;

@@ -8,6 +8,7 @@ import { EventsService } from './events.service';
 import { InboxWriter } from './inbox-writer.service';
 import { InboxRetention } from './inbox-retention.service';
 import { IngestService } from './ingest.service';
+import { LargeDeliveryParser } from './large-delivery.parser';
 import { PanoraSignatureGuard } from './panora-signature.guard';
 import { ReceiverStats } from './receiver-stats.service';
 import { TestEventController } from './test-event.controller';
@@ -26,6 +27,7 @@ import { WebhooksController } from './webhooks.controller';
   controllers: [WebhooksController, EventsController, TestEventController],
   providers: [
     PanoraSignatureGuard,
+    LargeDeliveryParser,
     ReceiverStats,
     InboxWriter,
     IngestService,
