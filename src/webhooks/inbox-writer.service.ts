@@ -100,11 +100,18 @@ export class InboxWriter {
     }
   }
 
-  private async insert(batch: Pending[]): Promise<void> {
+  private async insert(batch: Pending[], retried = false): Promise<void> {
     try {
       const inserted = await this.run(batch.map((p) => p.row));
       settle(batch, inserted);
     } catch (error) {
+      if (!retried && isConnectTimeout(error)) {
+        // No query was sent. A timer that fired late (the event loop was busy past the timeout
+        // while the connection was in fact being made, or clients were all busy) is not an outage:
+        // one more try tells them apart, so a delivery that can be stored is not answered 503.
+        await this.insert(batch, true);
+        return;
+      }
       if (batch.length > 1 && isDataError(error)) {
         // One bad payload must not fail the others: retry them one by one.
         await Promise.all(batch.map((pending) => this.insert([pending])));
@@ -140,6 +147,18 @@ function settle(batch: Pending[], inserted: Set<string>): void {
     const k = key(pending.row.endpointId, pending.row.idEvent);
     pending.resolve({ inserted: inserted.delete(k) });
   }
+}
+
+/**
+ * pg-pool's timeouts before any query is sent: waiting for a free client, or making a new
+ * connection. The database may be fine; only a second one in a row says it did not answer.
+ */
+function isConnectTimeout(error: unknown): boolean {
+  const message = (error as { message?: unknown })?.message;
+  return (
+    typeof message === 'string' &&
+    /^(timeout exceeded when trying to connect|Connection terminated due to connection timeout)$/.test(message)
+  );
 }
 
 /** SQLSTATE class 22 (data exception) or 54 (program limit, e.g. nesting too deep). */
