@@ -110,11 +110,11 @@ describe('Credentials in payloads (sealed or dropped at any depth; what Panora s
       });
       expect(answer.status).toBe(200);
       row = await stored(idEvent);
+      // The connections listener has run once the token can be read back.
       await waitFor(
-        async () =>
-          (await db.query(`SELECT 1 FROM webhook_events WHERE id = $1 AND status = 'processed'`, [row.id]))[0],
+        async () => (await admin(`/admin/connections/${idConnection}/token`)).status === 200,
         10_000,
-        'the connection.created event processed',
+        'the connection stored by its listener',
       );
     });
 
