@@ -6,6 +6,9 @@ import { ConfigError, parseEnv } from './config/env.schema';
 import { DatabaseStartupError, prepareDatabase } from './database/database-startup';
 import { EmbeddedPostgresServer } from './database/embedded-postgres';
 
+/** A second SIGTERM/SIGINT at least this long after the first exits at once. */
+const REPEATED_SIGNAL_MS = 1_000;
+
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const env = parseEnv(process.env);
@@ -38,10 +41,15 @@ async function main(): Promise<void> {
 
   // Graceful shutdown: stop taking requests, let in-flight ones finish, close the pool, then stop
   // the embedded database. A second signal, or the timeout, exits at once.
-  let closing = false;
+  let closingSince: number | undefined;
   const shutdown = (signal: NodeJS.Signals): void => {
-    if (closing) process.exit(1);
-    closing = true;
+    if (closingSince !== undefined) {
+      // Under `npm start` one Ctrl-C arrives twice at once: from the terminal (to the whole process
+      // group) and forwarded by npm. Only a signal sent later is someone asking to hurry.
+      if (Date.now() - closingSince >= REPEATED_SIGNAL_MS) process.exit(1);
+      return;
+    }
+    closingSince = Date.now();
     bootLog.info(`${signal} received, shutting down`);
     const timer = setTimeout(() => process.exit(1), env.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
