@@ -120,7 +120,18 @@ describe('ConnectionsModule: catching connection tokens', () => {
     const payload = connectionPayload();
     fake.linkedUsers.set(payload.id_linked_user, { id_linked_user: payload.id_linked_user });
     await send(payload);
-    await send({ ...payload }); // same connection, new id_event: nothing new
+    // A re-authorisation: the same connection and token, new OAuth blobs and expiry (never stored).
+    await send({
+      ...payload,
+      access_token: 'enc:panora-access-blob-2',
+      expiration_timestamp: '2027-01-01T00:00:00.000Z',
+    });
+    // The very same delivery under a new id_event is a replay: answered duplicate, never stored.
+    const replay = delivery({ secret: endpoint.secret, type: 'connection.created', payload });
+    expect((await post(`${service.baseUrl}/webhooks/panora/${endpoint.id}`, replay)).json).toEqual({
+      received: true,
+      duplicate: true,
+    });
     expect((await outbox(payload.id_connection)).map((e) => e.type)).toEqual(['connections.connection.created']);
     expect(
       await db.query('SELECT count(*)::int AS n FROM connections WHERE id_connection = $1', [payload.id_connection]),
