@@ -506,6 +506,7 @@ export function buildProgram(): Command {
           ['created here', report.created],
           ['updated', report.updated],
           ['unchanged', report.unchanged],
+          ['left to newer events', report.stale],
           ['failed', report.failed],
           ['app user ids resolved', report.originIdsResolved],
         ]),
