@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
@@ -35,12 +35,20 @@ interface Credentials {
   password: string;
 }
 
-/** The Node process that runs the cluster, kept in `<DATA_DIR>/postgres.owner`. */
+/** The Node process that runs the cluster: one claim file in `<DATA_DIR>/postgres.owners/`. */
 interface Owner {
   pid: number;
   /** The process's start time (/proc/<pid>/stat) and the boot it belongs to: a reused pid differs. */
   startTime: string | null;
   bootId: string | null;
+  /** Set when the owner stopped the cluster: the folder is free. */
+  released?: boolean;
+}
+
+/** The claim with the highest generation, `undefined` owner when its file is unreadable or foreign. */
+interface TopClaim {
+  generation: number;
+  owner: Owner | undefined;
 }
 
 /** Another live process runs the embedded database in this folder: one line, exit code 1. */
@@ -52,27 +60,31 @@ export class EmbeddedPostgresInUseError extends ConfigError {}
  * root (by creating a `postgres` OS user), and recovers from a previous process that was killed
  * with SIGKILL and left its postmaster running.
  *
- * One Node process owns the cluster at a time (`<DATA_DIR>/postgres.owner`): a second start on the
- * same folder while the owner lives is refused, never allowed to stop the owner's server. Only a
+ * One Node process owns the cluster at a time (see `takeOwnership`): a second start on the same
+ * folder while the owner lives is refused, never allowed to stop the owner's server. Only a
  * postmaster whose owner is gone, and that really is a PostgreSQL server of this folder, is
  * stopped; a `postmaster.pid` naming any other process is stale and removed.
  */
 export class EmbeddedPostgresServer {
   private readonly clusterDir: string;
   private readonly credentialsFile: string;
-  private readonly ownerFile: string;
+  /** `<DATA_DIR>/postgres.owners/<generation>`: the claims; the highest generation is the owner. */
+  private readonly ownersDir: string;
+  /** `<DATA_DIR>/postgres.owner`: the single owner record of earlier versions, still respected. */
+  private readonly legacyOwnerFile: string;
   private readonly database: string;
   private readonly logger: Pick<Logger, 'log' | 'warn'>;
   private server?: EmbeddedPostgres;
   private password = '';
   private port: number;
-  /** The owner record this instance wrote, while it holds the cluster. */
-  private claim?: string;
+  /** The claim this instance made, while it holds the cluster. */
+  private claim?: { file: string; record: string };
 
   constructor(private readonly options: EmbeddedPostgresOptions) {
     this.clusterDir = resolve(options.dataDir, 'postgres');
     this.credentialsFile = resolve(options.dataDir, 'postgres-credentials.json');
-    this.ownerFile = resolve(options.dataDir, 'postgres.owner');
+    this.ownersDir = resolve(options.dataDir, 'postgres.owners');
+    this.legacyOwnerFile = resolve(options.dataDir, 'postgres.owner');
     this.database = options.database ?? 'panora_webhooks';
     this.logger = options.logger ?? new Logger(EmbeddedPostgresServer.name);
     this.port = options.port;
@@ -159,44 +171,83 @@ export class EmbeddedPostgresServer {
 
   /**
    * Records this process as the cluster's owner. Returns the current owner instead when another
-   * live process holds it. A record whose process is gone (killed, or the machine restarted) is
-   * replaced; the replacement is atomic, so two starts racing over a stale record do not both win.
+   * live process holds it.
+   *
+   * Each claim is a file named by a generation number in `postgres.owners/`, created exclusively
+   * (written aside, then hard-linked in: `link` fails when the name exists, and a reader never sees
+   * a half-written record). The highest generation is the owner. To take over from an owner that is
+   * gone (killed, or the machine restarted) or released, a start claims the next generation: of
+   * starts racing over the same stale claim, exactly one creates that file; the others find it and
+   * are refused. The highest claim is never deleted (release marks it), so a start that looked
+   * long ago and claims an old, since-removed generation sees a higher one and withdraws.
    */
   private async takeOwnership(): Promise<Owner | undefined> {
+    await mkdir(this.ownersDir, { recursive: true });
     const record = JSON.stringify(describeProcess(process.pid));
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await writeFile(this.ownerFile, record, { flag: 'wx', mode: 0o644 });
-        this.claim = record;
-        return undefined;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const legacy = parseOwner(await readFile(this.legacyOwnerFile, 'utf8').catch(() => ''));
+      if (legacy && isOwnerAlive(legacy)) return legacy; // a running earlier version
+      const top = await this.topClaim();
+      if (top === 'changed') continue;
+      if (top.owner && !top.owner.released && isOwnerAlive(top.owner)) return top.owner;
+      const generation = top.generation + 1;
+      const file = resolve(this.ownersDir, String(generation));
+      if (!(await this.createExclusive(file, record))) continue; // another start took it: look again
+      const now = await this.topClaim();
+      if (now === 'changed' || now.generation !== generation) {
+        await rm(file, { force: true }); // claimed a generation already superseded: withdraw
+        continue;
       }
-      const existing = await readFile(this.ownerFile, 'utf8').catch(() => undefined);
-      if (existing === undefined) continue; // released meanwhile
-      const owner = parseOwner(existing);
-      if (owner && isOwnerAlive(owner)) return owner;
-      // Stale: move it aside, and put it back if what moved was another start's fresh record.
-      const aside = `${this.ownerFile}.${process.pid}`;
-      const moved = await rename(this.ownerFile, aside).then(
-        () => true,
-        () => false,
-      );
-      if (!moved) continue;
-      if ((await readFile(aside, 'utf8')) !== existing) {
-        await rename(aside, this.ownerFile);
-      } else {
-        await rm(aside, { force: true });
-      }
+      this.claim = { file, record };
+      await this.removeOtherClaims(String(generation));
+      return undefined;
     }
-    throw new Error(`${this.ownerFile} keeps changing: is another process starting on ${this.options.dataDir}?`);
+    throw new Error(`${this.ownersDir} keeps changing: is another process starting on ${this.options.dataDir}?`);
   }
 
+  /** The highest claim, or 'changed' when it was replaced while being read. */
+  private async topClaim(): Promise<TopClaim | 'changed'> {
+    const generations = (await readdir(this.ownersDir)).filter((name) => /^\d{1,15}$/.test(name)).map(Number);
+    if (generations.length === 0) return { generation: 0, owner: undefined };
+    const generation = Math.max(...generations);
+    const text = await readFile(resolve(this.ownersDir, String(generation)), 'utf8').catch(() => undefined);
+    return text === undefined ? 'changed' : { generation, owner: parseOwner(text) };
+  }
+
+  /** Creates `file` with `content` unless it exists (false then), never visible half-written. */
+  private async createExclusive(file: string, content: string): Promise<boolean> {
+    const draft = resolve(this.ownersDir, `.draft-${process.pid}-${randomBytes(6).toString('hex')}`);
+    await writeFile(draft, content, { mode: 0o644 });
+    try {
+      await link(draft, file);
+      return true;
+    } catch (error) {
+      // EEXIST: taken. ENOENT: the draft was swept by a start that won meanwhile.
+      if (['EEXIST', 'ENOENT'].includes((error as NodeJS.ErrnoException).code ?? '')) return false;
+      throw error;
+    } finally {
+      await rm(draft, { force: true });
+    }
+  }
+
+  /** After winning: older claims, drafts of starts that lost, an earlier version's stale record. */
+  private async removeOtherClaims(keep: string): Promise<void> {
+    for (const name of await readdir(this.ownersDir)) {
+      if (name !== keep) await rm(resolve(this.ownersDir, name), { force: true });
+    }
+    await rm(this.legacyOwnerFile, { force: true });
+  }
+
+  /** Marks this instance's claim released (kept, not deleted: see takeOwnership). */
   private async releaseOwnership(): Promise<void> {
     if (this.claim === undefined) return;
-    const current = await readFile(this.ownerFile, 'utf8').catch(() => undefined);
-    if (current === this.claim) await rm(this.ownerFile, { force: true });
+    const { file, record } = this.claim;
     this.claim = undefined;
+    const current = await readFile(file, 'utf8').catch(() => undefined);
+    if (current !== record) return;
+    const draft = `${file}.released-${process.pid}`;
+    await writeFile(draft, JSON.stringify({ ...(JSON.parse(record) as Owner), released: true }), { mode: 0o644 });
+    await rename(draft, file);
   }
 
   private async readPostmasterPid(): Promise<{ pid: number; port?: number } | undefined> {
@@ -352,7 +403,12 @@ function parseOwner(text: string): Owner | undefined {
   try {
     const owner = JSON.parse(text) as Partial<Owner>;
     return typeof owner.pid === 'number' && Number.isInteger(owner.pid) && owner.pid > 0
-      ? { pid: owner.pid, startTime: owner.startTime ?? null, bootId: owner.bootId ?? null }
+      ? {
+          pid: owner.pid,
+          startTime: owner.startTime ?? null,
+          bootId: owner.bootId ?? null,
+          released: owner.released === true,
+        }
       : undefined;
   } catch {
     return undefined; // a torn or foreign file: nobody's
