@@ -45,6 +45,18 @@ export function ApiAdminAuth(): ClassDecorator & MethodDecorator {
       type: ErrorBodyDto,
       description: 'No admin key, an unknown one, or ADMIN_API_KEYS is empty (the admin API is then disabled)',
     }),
+    ApiResponse({
+      status: 403,
+      type: ErrorBodyDto,
+      description: 'A read-only key (ADMIN_READ_API_KEYS) on a route that changes state: it needs a full admin key',
+    }),
+    ApiResponse({
+      status: 429,
+      type: ErrorBodyDto,
+      description:
+        'Too many wrong admin keys from this client (ADMIN_AUTH_MAX_FAILURES a minute): blocked for ' +
+        'ADMIN_AUTH_BLOCK_SECONDS; Retry-After says how long',
+    }),
   );
 }
 
@@ -98,7 +110,14 @@ export function setupOpenApi(app: NestFastifyApplication): void {
     .setTitle('panora-webhooks')
     .setDescription(DESCRIPTION)
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'One of ADMIN_API_KEYS' }, ADMIN_AUTH)
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'One of ADMIN_API_KEYS (full), or of ADMIN_READ_API_KEYS (GET routes only)',
+      },
+      ADMIN_AUTH,
+    )
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when it is set' }, METRICS_AUTH)
     .addTag('endpoints', 'Webhook endpoints: registration at Panora, import, rotation, test events')
     .addTag('events', 'Received events: inspect and replay')
