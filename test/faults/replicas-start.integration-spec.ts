@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { TEST_SECRETS_KEY } from '../support/app';
 import { baseDatabaseUrl, createTestDatabase, TestDatabase } from '../support/database';
 import { waitFor } from '../support/panora';
-import { freePort, ServiceProcess, spawnService, waitForOk } from '../support/process';
+import { freePort, MAIN_JS, ServiceProcess, spawnService, waitForOk } from '../support/process';
 import { TcpProxy } from '../support/tcp-proxy';
 import { MIGRATIONS } from '../../src/database/migrations';
 import { assertBuilt } from './support/build';
@@ -30,6 +32,19 @@ function lines(service: ServiceProcess): { text: string; json?: LogLine }[] {
         return { text };
       }
     });
+}
+
+/** `npm run migration:run` without its build step: the built migration command. */
+function spawnMigrate(env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, [resolve(MAIN_JS, '..', 'database', 'migrate.js'), 'run'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+  return { child, output: () => output, exited };
 }
 
 /** Lines a reader would take for an error: pino level error/fatal, or anything that is not JSON. */
@@ -83,14 +98,18 @@ describe('Fault: replicas start together, and start-up meets a database it canno
     await Promise.all(running.map((service) => service.exited));
   });
 
-  it('should bring three instances up on one empty database, each migration applied once, no error line', async () => {
+  it('should bring three instances (and a migration:run) up on one empty database, each migration applied once, no error line', async () => {
     // Each round is a fresh empty database and three processes spawned at the same moment: the
     // migrations race is run several times, not once by luck.
     for (let round = 1; round <= ROUNDS; round++) {
       const db: TestDatabase = await createTestDatabase({ migrate: false });
       try {
         const replicas = await Promise.all([1, 2, 3].map(() => start({ DATABASE_URL: db.url })));
+        // And an operator's `npm run migration:run` at the same moment: the same lock.
+        const migrate = spawnMigrate({ DATABASE_URL: db.url });
         for (const { service, ready } of replicas) await waitForOk(ready, service, START_DEADLINE_MS);
+        expect({ round, code: await migrate.exited }).toEqual({ round, code: 0 });
+        expect(migrate.output()).toMatch(/^(Applied \d+ migrations?: .+|No pending migrations)$/m);
 
         const outputs = replicas.map(({ service }) => service);
         expect({ round, errors: outputs.flatMap(errorLines) }).toEqual({ round, errors: [] });
@@ -99,12 +118,11 @@ describe('Fault: replicas start together, and start-up meets a database it canno
           MIGRATIONS.map((migration) => (migration as { name: string }).name),
         );
         // One of them applied the migrations and said so in one line; the others found none pending.
-        const applied = outputs.flatMap((service) =>
-          lines(service).filter(({ json }) => /^Applied \d+ migrations?\b/.test(json?.msg ?? '')),
-        );
-        expect(applied.map(({ json }) => json?.msg?.split(':')[0])).toEqual([
-          `Applied ${String(MIGRATIONS.length)} migrations`,
-        ]);
+        const applied = [
+          ...outputs.flatMap((service) => lines(service).map(({ json }) => json?.msg ?? '')),
+          ...migrate.output().split('\n'),
+        ].filter((line) => /^Applied \d+ migrations?\b/.test(line));
+        expect(applied.map((line) => line.split(':')[0])).toEqual([`Applied ${String(MIGRATIONS.length)} migrations`]);
 
         expect(await stopAll(outputs)).toEqual([0, 0, 0]);
       } finally {
