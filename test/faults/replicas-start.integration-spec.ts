@@ -108,11 +108,12 @@ describe('Fault: replicas start together, and start-up meets a database it canno
         // And an operator's `npm run migration:run` at the same moment: the same lock.
         const migrate = spawnMigrate({ DATABASE_URL: db.url });
         for (const { service, ready } of replicas) await waitForOk(ready, service, START_DEADLINE_MS);
-        expect({ round, code: await migrate.exited }).toEqual({ round, code: 0 });
-        expect(migrate.output()).toMatch(/^(Applied \d+ migrations?: .+|No pending migrations)$/m);
+        const migrated = await migrate.exited;
 
         const outputs = replicas.map(({ service }) => service);
         expect({ round, errors: outputs.flatMap(errorLines) }).toEqual({ round, errors: [] });
+        expect({ round, code: migrated }).toEqual({ round, code: 0 });
+        expect(migrate.output()).toMatch(/^(Applied \d+ migrations?: .+|No pending migrations)$/m);
         const rows = await db.query<{ name: string }>('SELECT name FROM typeorm_migrations ORDER BY id');
         expect(rows.map((row) => row.name)).toEqual(
           MIGRATIONS.map((migration) => (migration as { name: string }).name),
