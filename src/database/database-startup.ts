@@ -50,9 +50,10 @@ const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/;
  * (refused, reset, timed out, DNS not answering yet, the server starting or shutting down).
  */
 export function isPermanentDatabaseError(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const { code, message, severity } = (error ?? {}) as { code?: unknown; message?: unknown; severity?: unknown };
   const text = typeof message === 'string' ? message : '';
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return !TRANSIENT_SQLSTATE.test(code);
+  // The server's own answer (node-postgres gives it a severity): its SQLSTATE says which.
+  if (typeof severity === 'string' && typeof code === 'string') return !TRANSIENT_SQLSTATE.test(code);
   if (typeof code === 'string' && TLS_ERROR.test(code)) return true;
   // pg's own refusals before any query: SSL not offered, a password the server demands but the URL lacks.
   return /does not support SSL|^SASL:|password must be a string/.test(text);
