@@ -43,7 +43,10 @@ export async function startTestApp({
   if (override) builder = override(builder);
   const moduleRef = await builder.compile();
   const app = configureApp(
-    moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(env), { bodyParser: false, bufferLogs: true }),
+    moduleRef.createNestApplication<NestFastifyApplication>(createAdapter(env), {
+      bodyParser: false,
+      bufferLogs: true,
+    }),
     env,
   );
   await app.listen(0, '127.0.0.1');
