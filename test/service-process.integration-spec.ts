@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -192,7 +192,12 @@ describe('Service process (npm start)', () => {
       expect(await service.exited).toBe(0);
       // The embedded server was stopped with the service, and the folder released.
       expect(existsSync(join(clusterDir, 'postmaster.pid'))).toBe(false);
-      expect(existsSync(join(dataDir, 'postgres.owner'))).toBe(false);
+      // The claim of DATA_DIR is kept but released (src/database/embedded-postgres.ts, takeOwnership).
+      const owners = join(dataDir, 'postgres.owners');
+      const claims = readdirSync(owners).filter((name) => /^\d+$/.test(name));
+      expect(claims.length).toBeGreaterThan(0);
+      const newest = String(Math.max(...claims.map(Number)));
+      expect(JSON.parse(readFileSync(join(owners, newest), 'utf8'))).toMatchObject({ released: true });
     });
 
     it('should refuse a second start on the same DATA_DIR while the first runs, and run migrations on its database', async () => {
