@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, parseEnv } from './env.schema';
 
+/** Production needs a database of its own (see 'parseEnv: DATABASE_URL'). */
+const PRODUCTION_DATABASE = { DATABASE_URL: 'postgres://app:password@db.internal:5432/panora_webhooks' };
+
 describe(parseEnv.name, () => {
   it('should apply the documented defaults to an empty environment', () => {
     const env = parseEnv({});
@@ -92,9 +95,9 @@ describe('parseEnv: SECRETS_KEY', () => {
     expect(problem({ NODE_ENV: 'production' })).toMatch(
       /^Invalid configuration: SECRETS_KEY: required when NODE_ENV=production/,
     );
-    expect(parseEnv({ NODE_ENV: 'production', SECRETS_KEY: key(), METRICS_PUBLIC: 'true' }).NODE_ENV).toBe(
-      'production',
-    );
+    expect(
+      parseEnv({ ...PRODUCTION_DATABASE, NODE_ENV: 'production', SECRETS_KEY: key(), METRICS_PUBLIC: 'true' }).NODE_ENV,
+    ).toBe('production');
     expect(parseEnv({ NODE_ENV: 'development' }).SECRETS_KEY).toBeUndefined();
     expect(parseEnv({ NODE_ENV: 'test' }).SECRETS_KEY).toBeUndefined();
   });
@@ -145,7 +148,11 @@ describe('parseEnv: admin keys', () => {
 });
 
 describe('parseEnv: METRICS_TOKEN and METRICS_PUBLIC', () => {
-  const production = { NODE_ENV: 'production', SECRETS_KEY: randomBytes(32).toString('base64') };
+  const production = {
+    ...PRODUCTION_DATABASE,
+    NODE_ENV: 'production',
+    SECRETS_KEY: randomBytes(32).toString('base64'),
+  };
   const problem = (source: Record<string, string>): string => {
     try {
       parseEnv(source);
@@ -179,5 +186,36 @@ describe('parseEnv: METRICS_TOKEN and METRICS_PUBLIC', () => {
     expect(problem({ METRICS_TOKEN: 'metrics-token-0123456789', METRICS_PUBLIC: 'true' })).toMatch(
       /^Invalid configuration: METRICS_PUBLIC: true while METRICS_TOKEN is set/,
     );
+  });
+});
+
+describe('parseEnv: DATABASE_URL', () => {
+  const production = {
+    NODE_ENV: 'production',
+    SECRETS_KEY: randomBytes(32).toString('base64'),
+    METRICS_PUBLIC: 'true',
+  };
+
+  const problem = (source: Record<string, string>): string => {
+    try {
+      parseEnv(source);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error('parseEnv accepted the configuration');
+  };
+
+  it('should refuse NODE_ENV=production without DATABASE_URL, on one line saying the embedded PostgreSQL is a development tool', () => {
+    expect(problem(production)).toBe(
+      'Invalid configuration: DATABASE_URL: required when NODE_ENV=production: the embedded PostgreSQL is a development tool',
+    );
+    expect(problem({ ...production, DATABASE_URL: ' ' })).toMatch(/^Invalid configuration: DATABASE_URL: required/);
+  });
+
+  it('should start in production with DATABASE_URL, and without it elsewhere (the embedded PostgreSQL)', () => {
+    expect(parseEnv({ ...production, ...PRODUCTION_DATABASE }).DATABASE_URL).toBe(PRODUCTION_DATABASE.DATABASE_URL);
+    expect(parseEnv({ NODE_ENV: 'development' }).DATABASE_URL).toBeUndefined();
+    expect(parseEnv({ NODE_ENV: 'test' }).DATABASE_URL).toBeUndefined();
   });
 });

@@ -183,6 +183,15 @@ export const envSchema = envObject.superRefine((env, ctx) => {
       message: `required when NODE_ENV=production: ${SECRET_KEY_FORMAT}`,
     });
   }
+  // Without DATABASE_URL the service starts an embedded PostgreSQL (src/dev/), which production
+  // installs do not carry: refused here, before anything starts.
+  if (env.NODE_ENV === 'production' && env.DATABASE_URL === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DATABASE_URL'],
+      message: 'required when NODE_ENV=production: the embedded PostgreSQL is a development tool',
+    });
+  }
   if (env.METRICS_PUBLIC && env.METRICS_TOKEN !== undefined) {
     ctx.addIssue({
       code: 'custom',
