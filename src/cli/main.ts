@@ -1,73 +1,24 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import type { ConnectionTokenDto, ConnectionViewDto, ReconcileReportDto } from '../connections/connections.dto';
 import type { EndpointResult, EndpointView, RotationResult, SyncResult } from '../registration/endpoints.dto';
 import type { EventDetail, EventSummary, ReplayResult } from '../webhooks/events.dto';
 import type { TestEventResult } from '../webhooks/test-event.dto';
-import { AdminClient, CliError } from './admin-client';
-import { fields, plural, table, when } from './format';
-
-interface GlobalOptions {
-  url: string;
-  key?: string;
-  json?: boolean;
-}
+import { CliError } from './admin-client';
+import { client, defaults, globals, list, positiveInt } from './options';
+import { fields, note, plural, show, table, when } from './output';
 
 interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
-const out = (text: string) => process.stdout.write(`${text}\n`);
-const note = (text: string) => process.stderr.write(`${text}\n`);
-
-function defaults(): { url: string; key?: string } {
-  // The service's own .env, so the CLI finds the same port and admin key (the environment wins).
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  const env = process.env;
-  const key =
-    env.ADMIN_API_KEY?.trim() ||
-    env.ADMIN_API_KEYS?.split(',')
-      .find((k) => k.trim())
-      ?.trim();
-  return { url: env.PANORA_WEBHOOKS_URL?.trim() || `http://localhost:${env.PORT?.trim() || 3000}`, key };
-}
-
-function positiveInt(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a whole number above 0');
-  return parsed;
-}
-
-const list = (value: string, previous: string[] = []) => [
-  ...previous,
-  ...value
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean),
-];
-
 function readSecret(value: string): string {
   if (value !== '-') return value;
   return readFileSync(0, 'utf8').trim();
-}
-
-function globals(command: Command): GlobalOptions {
-  return command.optsWithGlobals<GlobalOptions>();
-}
-
-function client(command: Command): AdminClient {
-  const { url, key } = globals(command);
-  // The key from the environment is not a commander default: help would print it.
-  return new AdminClient({ baseUrl: url, key: key ?? defaults().key });
-}
-
-/** Prints `value` as JSON with --json, else the readable form. */
-function show(command: Command, value: unknown, readable: () => string): void {
-  out(globals(command).json ? JSON.stringify(value, null, 2) : readable());
 }
 
 const secretHint = (endpoint: EndpointView) => {

@@ -1,4 +1,20 @@
-/** Plain-text output helpers: aligned tables, short dates, no colours (pipes and logs stay clean). */
+/**
+ * How the CLI prints: answers on standard output (JSON with --json, else the readable form),
+ * progress and notes on standard error; aligned tables, short dates, no colours (pipes and logs
+ * stay clean).
+ */
+import type { Command } from 'commander';
+import { globals } from './options';
+
+/** A line on standard output: the answer, what a pipe reads. */
+export const out = (text: string) => process.stdout.write(`${text}\n`);
+/** A line on standard error: notes and errors, never mixed into the answer. */
+export const note = (text: string) => process.stderr.write(`${text}\n`);
+
+/** Prints `value` as JSON with --json, else the readable form. */
+export function show(command: Command, value: unknown, readable: () => string): void {
+  out(globals(command).json ? JSON.stringify(value, null, 2) : readable());
+}
 
 export type Cell = string | number | boolean | null | undefined;
 
