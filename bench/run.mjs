@@ -264,7 +264,7 @@ async function main() {
   let embedded;
   let baseUrl = process.env.DATABASE_URL;
   if (!baseUrl) {
-    const { EmbeddedPostgresServer } = await import('../dist/src/database/embedded-postgres.js');
+    const { EmbeddedPostgresServer } = await import('../dist/src/dev/embedded-postgres.js');
     embedded = new EmbeddedPostgresServer({
       dataDir: resolve(root, '.data/bench'),
       port: await freePort(),

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { createApp } from './app.factory';
 import { ConfigError, parseEnv } from './config/env.schema';
 import { DatabaseStartupError, prepareDatabase } from './database/database-startup';
-import { EmbeddedPostgresServer } from './database/embedded-postgres';
+import { embeddedPostgres } from './database/embedded-database';
 
 /** A second SIGTERM/SIGINT at least this long after the first exits at once. */
 const REPEATED_SIGNAL_MS = 1_000;
@@ -15,9 +15,11 @@ async function main(): Promise<void> {
 
   // Before Nest's logger exists: same JSON lines, same level.
   const bootLog = pino({ level: env.LOG_LEVEL, base: { context: 'Bootstrap' } });
+  // No DATABASE_URL (never in production: parseEnv refuses that): the embedded PostgreSQL, a
+  // development tool in src/dev/, loaded only in this case.
   const embedded = env.DATABASE_URL
     ? undefined
-    : new EmbeddedPostgresServer({
+    : embeddedPostgres({
         dataDir: env.DATA_DIR,
         port: env.EMBEDDED_POSTGRES_PORT,
         logger: { log: (message: string) => bootLog.info(message), warn: (message: string) => bootLog.warn(message) },

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { assertBuilt } from './faults/support/build';
 import { waitFor } from './support/panora';
-import { EmbeddedPostgresServer } from '../src/database/embedded-postgres';
+import { EmbeddedPostgresServer } from '../src/dev/embedded-postgres';
 import { commandLineOf, descendantsOf, freePort } from './support/process';
 
 const RUNNER = resolve(__dirname, 'support/embedded-start.cjs');

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { DataSource, MigrationExecutor } from 'typeorm';
 import { ConfigError, parseEnv } from '../config/env.schema';
 import { migrationDataSourceOptions, runPending, withMigrationLock } from './database-startup';
-import { EmbeddedPostgresServer } from './embedded-postgres';
+import { embeddedPostgres } from './embedded-database';
 
 const USAGE = 'usage: npm run migration:run | npm run migration:revert | npm run migration:generate -- <Name>';
 
@@ -25,7 +25,7 @@ async function main([command, name]: string[]): Promise<void> {
   const env = parseEnv(process.env);
   const embedded = env.DATABASE_URL
     ? undefined
-    : new EmbeddedPostgresServer({ dataDir: env.DATA_DIR, port: env.EMBEDDED_POSTGRES_PORT, shareRunning: true });
+    : embeddedPostgres({ dataDir: env.DATA_DIR, port: env.EMBEDDED_POSTGRES_PORT, shareRunning: true });
   const url = env.DATABASE_URL ?? (await embedded!.start());
   const dataSource = new DataSource({
     ...migrationDataSourceOptions(url),

@@ -5,7 +5,7 @@
 // `stopped`. Exits when stdin closes.
 const { resolve } = require('node:path');
 const { createInterface } = require('node:readline');
-const { EmbeddedPostgresServer } = require(resolve(__dirname, '../../dist/src/database/embedded-postgres.js'));
+const { EmbeddedPostgresServer } = require(resolve(__dirname, '../../dist/src/dev/embedded-postgres.js'));
 
 let server;
 createInterface({ input: process.stdin })

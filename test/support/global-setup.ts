@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { EmbeddedPostgresServer } from '../../src/database/embedded-postgres';
+import { EmbeddedPostgresServer } from '../../src/dev/embedded-postgres';
 
 /**
  * Tests run against `DATABASE_URL` when it is set (CI points it at the machine's PostgreSQL) and
