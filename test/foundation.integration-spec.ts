@@ -94,7 +94,7 @@ describe('Foundation (HTTP, database, health)', () => {
   ];
 
   // The receive route is gated on its headers: a body for no endpoint is never read, let alone
-  // parsed (README, "Receiving Panora's webhooks").
+  // parsed (docs/architecture.md, "Receiving Panora's webhooks").
   it.each(badBodies)('should answer %s sent to an unknown endpoint with 404', async (_, _status, contentType, body) => {
     const res = await fetch(`${service.baseUrl}/webhooks/panora/${randomUUID()}`, {
       method: 'POST',

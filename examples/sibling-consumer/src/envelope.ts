@@ -1,6 +1,6 @@
 import type { ConsumerDeserializer, IncomingEvent } from '@nestjs/microservices';
 
-/** The body of every panora-webhooks event (see the service README, "Event bus"). */
+/** The body of every panora-webhooks event (see the service's docs/events.md). */
 export interface EventEnvelope<T = unknown> {
   version: number;
   /** Also the AMQP message_id: the same on every re-delivery. Dedupe on it. */
