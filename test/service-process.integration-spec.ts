@@ -192,7 +192,7 @@ describe('Service process (npm start)', () => {
       expect(await service.exited).toBe(0);
       // The embedded server was stopped with the service, and the folder released.
       expect(existsSync(join(clusterDir, 'postmaster.pid'))).toBe(false);
-      // The claim of DATA_DIR is kept but released (src/dev/embedded-postgres.ts, takeOwnership).
+      // The claim of DATA_DIR is kept but released (src/dev/data-dir-claims.ts, DataDirClaims.take).
       const owners = join(dataDir, 'postgres.owners');
       const claims = readdirSync(owners).filter((name) => /^\d+$/.test(name));
       expect(claims.length).toBeGreaterThan(0);

