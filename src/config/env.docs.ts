@@ -52,7 +52,8 @@ export const ENV_SECTIONS: EnvSection[] = [
     title: 'Database',
     keys: {
       DATABASE_URL: {
-        description: '`postgres://user:password@host:5432/db`; unset: embedded PostgreSQL',
+        description:
+          '`postgres://user:password@host:5432/db`; required when `NODE_ENV=production`; unset in development: `npm start` runs an embedded PostgreSQL (a development tool from devDependencies)',
         example: 'postgres://user:password@127.0.0.1:5432/panora',
       },
       DATA_DIR: {
