@@ -9,16 +9,9 @@ import {
 } from '@nestjs/swagger';
 import { AdminAuthGuard } from '../common/admin-auth.guard';
 import { ApiAdminAuth, ApiErrors, ErrorBodyDto } from '../common/openapi';
-import {
-  CreateEndpointDto,
-  EndpointResult,
-  EndpointView,
-  ImportEndpointDto,
-  ImportResult,
-  RotationResult,
-  SyncResult,
-  UpdateEndpointDto,
-} from './endpoints.dto';
+import { SyncResult } from './endpoint-sync.dto';
+import { EndpointResult, EndpointView, ImportResult, RotationResult } from './endpoint-views.dto';
+import { CreateEndpointDto, ImportEndpointDto, UpdateEndpointDto } from './endpoints.dto';
 import { EndpointsService } from './endpoints.service';
 
 /**

@@ -8,17 +8,10 @@ import type { Env } from '../config/env.schema';
 import { SecretBox } from '../secrets/secret-box';
 import { EndpointChangeLock } from './endpoint-change-lock';
 import { EndpointSecretsService } from './endpoint-secrets.service';
-import {
-  CreateEndpointDto,
-  EndpointResult,
-  EndpointView,
-  ImportEndpointDto,
-  ImportOutcome,
-  ImportResult,
-  receivingUrlProblem,
-  RotationResult,
-  SyncResult,
-} from './endpoints.dto';
+import { SyncResult } from './endpoint-sync.dto';
+import { receivingUrlProblem } from './endpoint-validators';
+import { EndpointResult, EndpointView, ImportOutcome, ImportResult, RotationResult } from './endpoint-views.dto';
+import { CreateEndpointDto, ImportEndpointDto } from './endpoints.dto';
 import { CreateWebhookInput, PanoraApiError, PanoraClient, PanoraCreatedWebhook, PanoraWebhook } from './panora.client';
 import { WebhookEndpointSecret } from './webhook-endpoint-secret.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
