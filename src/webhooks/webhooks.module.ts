@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RegistrationModule } from '../registration/registration.module';
+import { DispatchQueueRepository } from './dispatch-queue.repository';
 import { DispatcherService } from './dispatcher.service';
 import { EventsController } from './events.controller';
 import { EventsService } from './events.service';
@@ -31,6 +32,7 @@ import { WebhooksController } from './webhooks.controller';
     ReceiverStats,
     InboxWriter,
     IngestService,
+    DispatchQueueRepository,
     DispatcherService,
     EventsService,
     InboxRetention,
