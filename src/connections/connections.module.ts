@@ -6,13 +6,14 @@ import { Connection } from './connection.entity';
 import { ConnectionsController } from './connections.controller';
 import { ConnectionsListener } from './connections.listener';
 import { ConnectionsReconciler } from './connections.reconciler';
+import { ConnectionsRepository } from './connections.repository';
 import { ConnectionsService } from './connections.service';
 
 /** Catches connection tokens from `connection.created` and ties them to the app's end-users. */
 @Module({
   imports: [TypeOrmModule.forFeature([Connection]), RegistrationModule, BusModule],
   controllers: [ConnectionsController],
-  providers: [ConnectionsService, ConnectionsListener, ConnectionsReconciler],
+  providers: [ConnectionsRepository, ConnectionsService, ConnectionsListener, ConnectionsReconciler],
   exports: [ConnectionsService],
 })
 export class ConnectionsModule {}

@@ -1,12 +1,14 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { OutboxService } from '../bus/outbox.service';
 import { AppException } from '../common/http-exception.filter';
 import { SecretBox } from '../secrets/secret-box';
 import { PermanentEventError } from '../webhooks/panora-event';
 import type { PanoraConnection } from '../webhooks/panora-payloads';
 import { Connection } from './connection.entity';
+import { ConnectionsRepository, type ConnectionFacts as Facts, type ConnectionFilter } from './connections.repository';
+
+export type { ConnectionFilter } from './connections.repository';
 
 /**
  * `stale`: the write is older than what the row already reflects (see `WriteOrigin`), so it changed
@@ -50,25 +52,6 @@ export interface ConnectionView {
   updatedAt: Date;
 }
 
-export interface ConnectionFilter {
-  linkedUserId?: string;
-  originId?: string;
-  provider?: string;
-  vertical?: string;
-  limit?: number;
-}
-
-/** The columns a Panora connection maps to (the token apart). */
-interface Facts {
-  provider_slug: string | null;
-  vertical: string | null;
-  status: string | null;
-  account_url: string | null;
-  id_project: string | null;
-  id_linked_user: string | null;
-  panora_created_at: Date | null;
-}
-
 const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 const date = (value: unknown): Date | null => {
   if (typeof value !== 'string' && typeof value !== 'number') return null;
@@ -85,7 +68,7 @@ export class ConnectionsService {
   private readonly logger = new Logger(ConnectionsService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly connections: ConnectionsRepository,
     private readonly secretBox: SecretBox,
     private readonly outbox: OutboxService,
   ) {}
@@ -98,20 +81,12 @@ export class ConnectionsService {
   async upsert(connection: PanoraConnection, origin: WriteOrigin): Promise<UpsertOutcome> {
     const { id, token, facts } = parse(connection);
     const at = position(origin);
-    return this.dataSource.transaction(async (manager) => {
+    return this.connections.transaction(async (manager) => {
       if (await this.insert(manager, id, token, facts, origin)) return 'created';
 
       // Under the row lock, so two writes of one connection (e.g. two events of one dispatcher
       // round) are compared and applied one after the other, whichever reaches the row first.
-      const [current] = await manager.query<
-        (Facts & { sealed_connection_token: string | null; last_event_id: string | null; stale: boolean })[]
-      >(
-        `SELECT provider_slug, vertical, status, account_url, id_project, id_linked_user, panora_created_at,
-                sealed_connection_token, last_event_id::text AS last_event_id,
-                COALESCE(CASE WHEN $3::boolean THEN $2::bigint < last_event_id ELSE $2::bigint <= last_event_id END, false) AS stale
-           FROM connections WHERE id_connection = $1 FOR UPDATE`,
-        [id, at, origin.source === 'reconciliation'],
-      );
+      const current = await this.connections.lockForWrite(manager, id, at, origin.source === 'reconciliation');
       if (current.stale) {
         const context = { idConnection: id, source: origin.source, position: at, rowPosition: current.last_event_id };
         if (origin.source === 'reconciliation') {
@@ -147,33 +122,17 @@ export class ConnectionsService {
       if (changed.length === 0) {
         // Nothing new, but the row now reflects this write too: an event received between the
         // stored one and this one must not win if it is applied later (a retry, a replay).
-        await manager.query(
-          `UPDATE connections SET last_event_id = $2
-            WHERE id_connection = $1 AND (last_event_id IS NULL OR last_event_id < $2::bigint)`,
-          [id, at],
-        );
+        await this.connections.advancePosition(manager, id, at);
         return 'unchanged';
       }
 
-      await manager.query(
-        `UPDATE connections SET provider_slug = $2, vertical = $3, status = $4, account_url = $5, id_project = $6,
-                id_linked_user = $7, panora_created_at = $8,
-                sealed_connection_token = COALESCE($9, sealed_connection_token), token_hint = COALESCE($10, token_hint),
-                last_event_id = GREATEST($11::bigint, last_event_id), updated_at = now()
-          WHERE id_connection = $1`,
-        [
-          id,
-          merged.provider_slug,
-          merged.vertical,
-          merged.status,
-          merged.account_url,
-          merged.id_project,
-          merged.id_linked_user,
-          merged.panora_created_at,
-          tokenChanged ? this.secretBox.seal(token) : null,
-          tokenChanged ? token.slice(-4) : null,
-          at,
-        ],
+      await this.connections.update(
+        manager,
+        id,
+        merged,
+        tokenChanged ? this.secretBox.seal(token) : null,
+        tokenChanged ? token.slice(-4) : null,
+        at,
       );
       await this.publish(manager, id, CONNECTION_UPDATED, origin.source, changed);
       return 'updated';
@@ -187,7 +146,7 @@ export class ConnectionsService {
    */
   async storeIfMissing(connection: PanoraConnection, origin: WriteOrigin): Promise<boolean> {
     const { id, token, facts } = parse(connection);
-    return this.dataSource.transaction((manager) => this.insert(manager, id, token, facts, origin));
+    return this.connections.transaction((manager) => this.insert(manager, id, token, facts, origin));
   }
 
   /**
@@ -202,27 +161,15 @@ export class ConnectionsService {
     facts: Facts,
     origin: WriteOrigin,
   ): Promise<boolean> {
-    const inserted: unknown[] = await manager.query(
-      `INSERT INTO connections (id_connection, provider_slug, vertical, status, account_url, id_project, id_linked_user,
-                                panora_created_at, sealed_connection_token, token_hint, source, last_event_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (id_connection) DO NOTHING RETURNING id_connection`,
-      [
-        id,
-        facts.provider_slug,
-        facts.vertical,
-        facts.status,
-        facts.account_url,
-        facts.id_project,
-        facts.id_linked_user,
-        facts.panora_created_at,
-        token ? this.secretBox.seal(token) : null,
-        token ? token.slice(-4) : null,
-        origin.source,
-        position(origin),
-      ],
-    );
-    if (inserted.length === 0) return false;
+    const inserted = await this.connections.insert(manager, {
+      id,
+      facts,
+      sealedToken: token ? this.secretBox.seal(token) : null,
+      tokenHint: token ? token.slice(-4) : null,
+      source: origin.source,
+      position: position(origin),
+    });
+    if (!inserted) return false;
     await this.publish(manager, id, CONNECTION_CREATED, origin.source);
     return true;
   }
@@ -232,24 +179,15 @@ export class ConnectionsService {
    * stored yet (its `connection.created` listener has not committed), so the caller retries.
    */
   async setOriginId(idConnection: string, originId: string): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
-      const [rows]: [unknown[], number] = await manager.query(
-        `UPDATE connections SET linked_user_origin_id = $2, updated_at = now()
-          WHERE id_connection = $1 AND linked_user_origin_id IS DISTINCT FROM $2 RETURNING id_connection`,
-        [idConnection, originId],
-      );
-      if (rows.length === 1) {
+    return this.connections.transaction(async (manager) => {
+      if (await this.connections.setOriginId(manager, idConnection, originId)) {
         await this.publish(manager, idConnection, CONNECTION_UPDATED, 'webhook', ['linked_user_origin_id']);
         return true;
       }
       // Nothing updated: either the row already holds this origin id, or it is not visible yet. The
       // check must ask for the origin id too: the connection may commit between the UPDATE and this
       // SELECT, and answering "stored" then would leave the origin id unset for good.
-      const done: unknown[] = await manager.query(
-        'SELECT 1 FROM connections WHERE id_connection = $1 AND linked_user_origin_id = $2',
-        [idConnection, originId],
-      );
-      return done.length === 1;
+      return this.connections.hasOriginId(manager, idConnection, originId);
     });
   }
 
@@ -260,23 +198,11 @@ export class ConnectionsService {
    * read began.
    */
   async inboxPosition(): Promise<string> {
-    const [{ position }] = await this.dataSource.query<{ position: string }[]>(
-      `SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('webhook_events', 'id')), 0)::text AS position`,
-    );
-    return position;
+    return this.connections.inboxPosition();
   }
 
   async list(filter: ConnectionFilter): Promise<ConnectionView[]> {
-    const qb = this.dataSource
-      .getRepository(Connection)
-      .createQueryBuilder('c')
-      .orderBy('c.created_at', 'DESC')
-      .take(filter.limit ?? 100);
-    if (filter.linkedUserId) qb.andWhere('c.id_linked_user = :linkedUserId', { linkedUserId: filter.linkedUserId });
-    if (filter.originId) qb.andWhere('c.linked_user_origin_id = :originId', { originId: filter.originId });
-    if (filter.provider) qb.andWhere('c.provider_slug = :provider', { provider: filter.provider });
-    if (filter.vertical) qb.andWhere('c.vertical = :vertical', { vertical: filter.vertical });
-    return (await qb.getMany()).map(view);
+    return (await this.connections.list(filter)).map(view);
   }
 
   async get(idConnection: string): Promise<ConnectionView> {
@@ -294,21 +220,11 @@ export class ConnectionsService {
 
   /** Connections whose app user id is not known yet (for reconciliation to resolve). */
   async unresolved(limit = 100): Promise<{ idConnection: string; idLinkedUser: string }[]> {
-    const rows = await this.dataSource.query<{ id_connection: string; id_linked_user: string }[]>(
-      `SELECT id_connection, id_linked_user FROM connections
-        WHERE linked_user_origin_id IS NULL AND id_linked_user IS NOT NULL ORDER BY created_at LIMIT $1`,
-      [limit],
-    );
-    return rows.map((r) => ({ idConnection: r.id_connection, idLinkedUser: r.id_linked_user }));
+    return this.connections.unresolved(limit);
   }
 
   private async find(idConnection: string, withToken = false): Promise<Connection> {
-    const qb = this.dataSource
-      .getRepository(Connection)
-      .createQueryBuilder('c')
-      .where('c.id_connection = :id', { id: idConnection });
-    if (withToken) qb.addSelect('c.sealedConnectionToken');
-    const connection = idConnection.length <= 255 ? await qb.getOne() : null;
+    const connection = idConnection.length <= 255 ? await this.connections.find(idConnection, withToken) : null;
     if (!connection)
       throw new AppException(
         HttpStatus.NOT_FOUND,
@@ -325,7 +241,7 @@ export class ConnectionsService {
     source: string,
     changed?: string[],
   ): Promise<void> {
-    const connection = await manager.getRepository(Connection).findOneByOrFail({ idConnection: id });
+    const connection = await this.connections.load(manager, id);
     await this.outbox.enqueue(manager, {
       type,
       key: `connection:${id}`,
