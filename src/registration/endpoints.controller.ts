@@ -12,6 +12,9 @@ import { ApiAdminAuth, ApiErrors, ErrorBodyDto } from '../common/openapi';
 import { SyncResult } from './endpoint-sync.dto';
 import { EndpointResult, EndpointView, ImportResult, RotationResult } from './endpoint-views.dto';
 import { CreateEndpointDto, ImportEndpointDto, UpdateEndpointDto } from './endpoints.dto';
+import { EndpointImportService } from './endpoint-import.service';
+import { EndpointRegistrationService } from './endpoint-registration.service';
+import { EndpointSyncService } from './endpoint-sync.service';
 import { EndpointsService } from './endpoints.service';
 
 /**
@@ -33,7 +36,12 @@ const BUSY =
 @Controller('admin/endpoints')
 @UseGuards(AdminAuthGuard)
 export class EndpointsController {
-  constructor(private readonly endpoints: EndpointsService) {}
+  constructor(
+    private readonly endpoints: EndpointsService,
+    private readonly registration: EndpointRegistrationService,
+    private readonly imports: EndpointImportService,
+    private readonly syncs: EndpointSyncService,
+  ) {}
 
   /** Registers an endpoint at Panora and stores its secret, sealed. */
   @Post()
@@ -51,7 +59,7 @@ export class EndpointsController {
   })
   @PANORA_UNSET
   create(@Body() dto: CreateEndpointDto): Promise<EndpointResult> {
-    return this.endpoints.create(dto);
+    return this.registration.create(dto);
   }
 
   /**
@@ -79,7 +87,7 @@ export class EndpointsController {
     409: BUSY,
   })
   import(@Body() dto: ImportEndpointDto): Promise<ImportResult> {
-    return this.endpoints.import(dto);
+    return this.imports.import(dto);
   }
 
   /** Compares with Panora's list; reports one-sided endpoints, takes `active` and scope from Panora. */
@@ -93,7 +101,7 @@ export class EndpointsController {
   @ApiErrors({ 502: PANORA_DOWN })
   @PANORA_UNSET
   sync(): Promise<SyncResult> {
-    return this.endpoints.sync();
+    return this.syncs.sync();
   }
 
   @Get()
@@ -123,7 +131,7 @@ export class EndpointsController {
   @ApiErrors({ 400: 'active is not a boolean', 404: NOT_FOUND, 409: BUSY, 502: PANORA_DOWN })
   @PANORA_UNSET
   update(@Param('id') id: string, @Body() dto: UpdateEndpointDto): Promise<EndpointResult> {
-    return this.endpoints.setActive(id, dto.active);
+    return this.registration.setActive(id, dto.active);
   }
 
   /** Deletes at Panora, then soft-deletes here (events are kept); answers the deleted endpoint. */
@@ -140,7 +148,7 @@ export class EndpointsController {
   @ApiErrors({ 404: NOT_FOUND, 409: BUSY, 502: PANORA_DOWN })
   @PANORA_UNSET
   remove(@Param('id') id: string): Promise<EndpointResult> {
-    return this.endpoints.remove(id);
+    return this.registration.remove(id);
   }
 
   /** New secret through a replacement Panora endpoint; the old secret verifies for SECRET_ROTATION_GRACE. */
@@ -161,6 +169,6 @@ export class EndpointsController {
   })
   @PANORA_UNSET
   rotate(@Param('id') id: string): Promise<RotationResult> {
-    return this.endpoints.rotate(id);
+    return this.registration.rotate(id);
   }
 }

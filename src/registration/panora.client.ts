@@ -109,7 +109,7 @@ const MESSAGE_MAX = 300;
  * timeouts and 5xx answers are retried with exponential backoff, 4xx answers never. A POST creates
  * something, and Panora may have done so before a 5xx, a timeout or a dropped connection: it is
  * resent only when it cannot have reached Panora (connection refused, DNS). Otherwise the error says
- * `mayHaveActed` and the caller settles what Panora holds (see `EndpointsService`).
+ * `mayHaveActed` and the caller settles what Panora holds (see `PanoraRegistrar`).
  */
 @Injectable()
 export class PanoraClient {

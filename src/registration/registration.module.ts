@@ -4,10 +4,17 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { Env } from '../config/env.schema';
 import { Metrics } from '../metrics/metrics.service';
 import { EndpointChangeLock } from './endpoint-change-lock';
+import { EndpointImportService } from './endpoint-import.service';
+import { EndpointRegistrationService } from './endpoint-registration.service';
+import { EndpointOverlaps } from './endpoint-scopes';
 import { EndpointSecretsService } from './endpoint-secrets.service';
+import { EndpointSyncService } from './endpoint-sync.service';
+import { EndpointViewMapper } from './endpoint-view.mapper';
 import { EndpointsController } from './endpoints.controller';
+import { EndpointsRepository } from './endpoints.repository';
 import { EndpointsService } from './endpoints.service';
 import { PanoraClient } from './panora.client';
+import { PanoraRegistrar } from './panora-registrar';
 import { WebhookEndpointSecret } from './webhook-endpoint-secret.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 
@@ -21,7 +28,14 @@ import { WebhookEndpoint } from './webhook-endpoint.entity';
   providers: [
     EndpointChangeLock,
     EndpointSecretsService,
+    EndpointsRepository,
     EndpointsService,
+    EndpointViewMapper,
+    EndpointOverlaps,
+    PanoraRegistrar,
+    EndpointRegistrationService,
+    EndpointImportService,
+    EndpointSyncService,
     {
       provide: PanoraClient,
       inject: [ConfigService, Metrics],
