@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { WebhookEndpoint } from './webhook-endpoint.entity';
+import type { WebhookEndpoint } from './webhook-endpoint.entity';
 
 /**
  * One signing secret of an endpoint, sealed with the SecretBox (AES-256-GCM). An endpoint has one
@@ -14,7 +14,8 @@ export class WebhookEndpointSecret {
   @Column({ name: 'endpoint_id', type: 'uuid' })
   endpointId!: string;
 
-  @ManyToOne(() => WebhookEndpoint, (endpoint) => endpoint.secrets, { onDelete: 'CASCADE' })
+  // Named, not imported: the endpoint entity imports this one, and entities must not import each other in a cycle.
+  @ManyToOne('WebhookEndpoint', (endpoint: WebhookEndpoint) => endpoint.secrets, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'endpoint_id', foreignKeyConstraintName: 'webhook_endpoint_secrets_endpoint_id_fkey' })
   endpoint?: WebhookEndpoint;
 
