@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import { TEST_SECRETS_KEY } from '../support/app';
 import { baseDatabaseUrl, createTestDatabase, TestDatabase } from '../support/database';
 import { waitFor } from '../support/panora';
-import { freePort, MAIN_JS, ServiceProcess, spawnService, waitForOk } from '../support/process';
+import { freePort, ServiceProcess, spawnMigrate, spawnService, waitForOk } from '../support/process';
 import { TcpProxy } from '../support/tcp-proxy';
 import { MIGRATIONS } from '../../src/database/migrations';
 import { assertBuilt } from './support/build';
@@ -32,19 +30,6 @@ function lines(service: ServiceProcess): { text: string; json?: LogLine }[] {
         return { text };
       }
     });
-}
-
-/** `npm run migration:run` without its build step: the built migration command. */
-function spawnMigrate(env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, [resolve(MAIN_JS, '..', 'database', 'migrate.js'), 'run'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-  return { child, output: () => output, exited };
 }
 
 /** Lines a reader would take for an error: pino level error/fatal, or anything that is not JSON. */

@@ -11,9 +11,15 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs the built service (`node dist/src/main.js`, as `npm start` does) with the given environment. */
-export function spawnService(env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, [MAIN_JS], {
+/** Runs a command with only the given environment (and PATH, HOME), collecting its output. */
+export function spawnProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { cwd?: string; detached?: boolean } = {},
+): ServiceProcess {
+  const child = spawn(command, args, {
+    ...options,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -22,6 +28,16 @@ export function spawnService(env: Record<string, string>): ServiceProcess {
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
   return { child, output: () => output, exited };
+}
+
+/** Runs the built service (`node dist/src/main.js`, as `npm start` does) with the given environment. */
+export function spawnService(env: Record<string, string>): ServiceProcess {
+  return spawnProcess(process.execPath, [MAIN_JS], env);
+}
+
+/** `npm run migration:run` without its build step: the built migration command. */
+export function spawnMigrate(env: Record<string, string>): ServiceProcess {
+  return spawnProcess(process.execPath, [resolve(MAIN_JS, '..', 'database', 'migrate.js'), 'run'], env);
 }
 
 /** Polls a URL until it answers 200, or throws with the service's output after `timeoutMs`. */
@@ -60,18 +76,8 @@ export const ROOT = resolve(__dirname, '../..');
  * script's shell, the service.
  */
 export function spawnNpmStart(env: Record<string, string>, { detached = false } = {}): ServiceProcess {
-  const child = spawn('npm', ['start', '--ignore-scripts'], {
-    cwd: ROOT,
-    // Its own process group, as a shell gives a foreground job: `process.kill(-pid, 'SIGINT')` is Ctrl-C.
-    detached,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolveExit) => child.on('exit', (code) => resolveExit(code)));
-  return { child, output: () => output, exited };
+  // Its own process group, as a shell gives a foreground job: `process.kill(-pid, 'SIGINT')` is Ctrl-C.
+  return spawnProcess('npm', ['start', '--ignore-scripts'], env, { cwd: ROOT, detached });
 }
 
 /** A live process's command line (Linux /proc), or undefined once it is gone. */
