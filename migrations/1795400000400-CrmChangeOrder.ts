@@ -4,7 +4,7 @@ export class CrmChangeOrder1795400000400 implements MigrationInterface {
   name = 'CrmChangeOrder1795400000400';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    // The read API's change order (src/crm/crm-query.service.ts): every insert or change of a row
+    // The read API's change order (src/listeners/crm/crm-query.service.ts): every insert or change of a row
     // takes the writing transaction's id and the next number of a sequence. A transaction's
     // `now()` (updated_at) is its start time, so paging by updated_at skipped rows a long
     // transaction committed after a client had read past that time; transaction ids let the

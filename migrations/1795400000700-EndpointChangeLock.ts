@@ -4,7 +4,7 @@ export class EndpointChangeLock1795400000700 implements MigrationInterface {
   name = 'EndpointChangeLock1795400000700';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    // A registration change in progress (src/registration/endpoint-change-lock.ts): set under the
+    // A registration change in progress (src/endpoints/endpoint-change-lock.ts): set under the
     // row lock before Panora is called, checked under it again when the change is written, cleared
     // at its end. A second change of the same endpoint meanwhile is refused instead of racing the
     // first at Panora (two rotations could adopt or delete each other's new endpoint). A mark older

@@ -1,10 +1,10 @@
 /**
  * Writes the configuration table into docs/configuration.md (between its markers) and writes
- * .env.example, both from the env schema's documentation (src/config/env.docs.ts).
- * Run with `npm run docs:config`; src/config/env.docs.spec.ts fails while either is out of step.
+ * .env.example, both from the env schema's documentation (src/platform/config/env.docs.ts).
+ * Run with `npm run docs:config`; src/platform/config/env.docs.spec.ts fails while either is out of step.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { renderEnvExample, withConfigTable } from '../src/config/env.docs';
+import { renderEnvExample, withConfigTable } from '../src/platform/config/env.docs';
 
 const CONFIGURATION = 'docs/configuration.md';
 const ENV_EXAMPLE = '.env.example';

@@ -4,15 +4,17 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
-import { requestId } from './common/logging';
-import { setupOpenApi } from './common/openapi';
-import { LargeDeliveryParser } from './webhooks/large-delivery.parser';
-import { PanoraSignatureGuard } from './webhooks/panora-signature.guard';
-import { installBodyParsing } from './webhooks/receive-gate';
-import { instrumentReceiver } from './webhooks/receiver-hooks';
-import { ReceiverStats } from './webhooks/receiver-stats.service';
+import { requestId } from './platform/logging';
+import { setupOpenApi } from './platform/http';
+import {
+  LargeDeliveryParser,
+  PanoraSignatureGuard,
+  installBodyParsing,
+  instrumentReceiver,
+  ReceiverStats,
+} from './inbox';
 import { AppModule, AppModuleOptions } from './app.module';
-import type { Env } from './config/env.schema';
+import type { Env } from './platform/config';
 
 /** The Fastify adapter with the service's limits. */
 export function createAdapter(env: Env): FastifyAdapter {

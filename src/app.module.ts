@@ -2,20 +2,22 @@ import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
-import { HttpExceptionFilter } from './common/http-exception.filter';
-import { loggerParams } from './common/logging';
-import type { Env } from './config/env.schema';
-import { ConnectionsModule } from './connections/connections.module';
-import { CrmModule } from './crm/crm.module';
-import { DatabaseToolsModule } from './database/database-tools.module';
-import { DatabaseModule } from './database/database.module';
+import { HttpExceptionFilter } from './platform/http';
+import { loggerParams } from './platform/logging';
+import type { Env } from './platform/config';
+import { ConnectionsModule } from './listeners/connections';
+import { CrmModule } from './listeners/crm';
+import { DatabaseToolsModule, DatabaseModule } from './platform/database';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { RegistrationModule } from './registration/registration.module';
-import { SecretsModule } from './secrets/secrets.module';
-import { WebhooksModule } from './webhooks/webhooks.module';
-import { BusModule } from './bus/bus.module';
-import { HealthModule } from './health/health.module';
-import { MetricsModule } from './metrics/metrics.module';
+import { RegistrationModule } from './endpoints';
+import { SecretsModule } from './platform/secrets';
+import { WebhooksModule } from './inbox';
+import { OutboxModule } from './outbox';
+import { DispatchModule } from './dispatch';
+import { ForwardingModule } from './listeners/forwarding';
+import { PanoraModule } from './panora';
+import { HealthModule } from './health';
+import { MetricsModule } from './platform/metrics';
 
 export interface AppModuleOptions {
   /** The validated configuration (see config/env.schema.ts). */
@@ -38,9 +40,12 @@ export class AppModule {
         SecretsModule,
         MetricsModule,
         HealthModule,
+        PanoraModule,
         RegistrationModule,
         WebhooksModule,
-        BusModule,
+        DispatchModule,
+        OutboxModule,
+        ForwardingModule,
         ConnectionsModule,
         CrmModule,
       ],

@@ -3,7 +3,7 @@ import { longFiles, sourceFiles } from '../test/support/layout';
 
 /**
  * The whole service's layout (issue 14): a file does one job, and past about 300 lines it usually
- * does several. Module specs (e.g. registration/layout.spec.ts) add what is particular to them.
+ * does several. Module specs (e.g. endpoints/layout.spec.ts) add what is particular to them.
  */
 describe('Source layout', () => {
   it('should keep every source file under 350 lines', () => {

@@ -2,9 +2,8 @@ import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { createApp } from './app.factory';
-import { ConfigError, parseEnv } from './config/env.schema';
-import { DatabaseStartupError, prepareDatabase } from './database/database-startup';
-import { embeddedPostgres } from './database/embedded-database';
+import { ConfigError, parseEnv } from './platform/config';
+import { DatabaseStartupError, prepareDatabase, embeddedPostgres } from './platform/database';
 
 /** A second SIGTERM/SIGINT at least this long after the first exits at once. */
 const REPEATED_SIGNAL_MS = 1_000;

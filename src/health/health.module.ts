@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { BusModule } from '../bus/bus.module';
+import { OutboxModule } from '../outbox';
 import { HealthController } from './health.controller';
 
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), BusModule],
+  imports: [TerminusModule.forRoot({ logger: false }), OutboxModule],
   controllers: [HealthController],
 })
 export class HealthModule {}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { ConnectionsService } from '../../src/connections/connections.service';
-import { DispatcherService } from '../../src/webhooks/dispatcher.service';
+import { ConnectionsService } from '../../src/listeners/connections/connections.service';
+import { DispatcherService } from '../../src/dispatch/dispatcher.service';
 import { startTestApp, TestApp } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { connectionPayload, delivery, insertEndpoint, post, waitFor } from '../support/panora';

@@ -4,7 +4,7 @@ import { baseDatabaseUrl, createTestDatabase, TestDatabase } from '../support/da
 import { waitFor } from '../support/panora';
 import { freePort, ServiceProcess, spawnMigrate, spawnService, waitForOk } from '../support/process';
 import { TcpProxy } from '../support/tcp-proxy';
-import { MIGRATIONS } from '../../src/database/migrations';
+import { MIGRATIONS } from '../../src/platform/database/migrations';
 import { assertBuilt } from './support/build';
 
 /** Starting a Nest app on a loaded two-core machine can take a while: generous, still bounded. */

@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createAdapter } from '../../src/app.factory';
-import { Env, parseEnv } from '../../src/config/env.schema';
+import { Env, parseEnv } from '../../src/platform/config/env.schema';
 
 /** A fixed key for tests, so no key file is written into DATA_DIR. */
 export const TEST_SECRETS_KEY = Buffer.alloc(32, 7).toString('base64');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source.options';
+import { dataSourceOptions } from '../../src/platform/database/data-source.options';
 
 export function baseDatabaseUrl(): string {
   const url = process.env.DATABASE_URL;

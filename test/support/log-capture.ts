@@ -1,7 +1,7 @@
 import type { TestingModuleBuilder } from '@nestjs/testing';
 import { PARAMS_PROVIDER_TOKEN, type Params } from 'nestjs-pino';
 import type { Options } from 'pino-http';
-import { loggerParams } from '../../src/common/logging';
+import { loggerParams } from '../../src/platform/logging/logging';
 
 /**
  * Keeps the app's log lines in memory: the service's own logger settings (JSON lines, redaction) at

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { SecretBox, parseSecretKey } from '../../src/secrets/secret-box';
+import { SecretBox, parseSecretKey } from '../../src/platform/secrets/secret-box';
 import { TEST_SECRETS_KEY } from './app';
 import type { TestDatabase } from './database';
 

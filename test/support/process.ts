@@ -37,7 +37,7 @@ export function spawnService(env: Record<string, string>): ServiceProcess {
 
 /** `npm run migration:run` without its build step: the built migration command. */
 export function spawnMigrate(env: Record<string, string>): ServiceProcess {
-  return spawnProcess(process.execPath, [resolve(MAIN_JS, '..', 'database', 'migrate.js'), 'run'], env);
+  return spawnProcess(process.execPath, [resolve(MAIN_JS, '..', 'platform', 'database', 'migrate.js'), 'run'], env);
 }
 
 /** Polls a URL until it answers 200, or throws with the service's output after `timeoutMs`. */

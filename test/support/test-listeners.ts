@@ -1,5 +1,5 @@
 import { Injectable, Module } from '@nestjs/common';
-import { OnPanoraEvent, OnPanoraEventBatch, PanoraWebhookEvent } from '../../src/webhooks/panora-event';
+import { OnPanoraEvent, OnPanoraEventBatch, PanoraWebhookEvent } from '../../src/dispatch/panora-event';
 
 /** Listeners whose behaviour tests can steer, recording every call. */
 @Injectable()

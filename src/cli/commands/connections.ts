@@ -1,6 +1,6 @@
 /** `connections …`: the end-users' connections, their tokens, and reconciliation with Panora. */
 import type { Command } from 'commander';
-import type { ConnectionTokenDto, ConnectionViewDto, ReconcileReportDto } from '../../connections/connections.dto';
+import type { ConnectionTokenDto, ConnectionViewDto, ReconcileReportDto } from '../../listeners/connections';
 import { client, positiveInt } from '../options';
 import { fields, show, table, when } from '../output';
 

@@ -1,8 +1,7 @@
 /** `endpoints …`: the webhook endpoints, their registration at Panora and their secrets. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { SyncResult } from '../../registration/endpoint-sync.dto';
-import type { EndpointResult, EndpointView, RotationResult } from '../../registration/endpoint-views.dto';
+import type { SyncResult, EndpointResult, EndpointView, RotationResult } from '../../endpoints';
 import { CliError } from '../admin-client';
 import { client, list } from '../options';
 import { fields, show, table, when } from '../output';

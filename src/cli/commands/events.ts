@@ -1,7 +1,7 @@
 /** `events …` and `replay`: the received events, how their listeners handled them, replaying them. */
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import type { EventDetail, EventSummary, ReplayResult } from '../../webhooks/events.dto';
+import type { EventDetail, EventSummary, ReplayResult } from '../../inbox';
 import { CliError } from '../admin-client';
 import { client, positiveInt } from '../options';
 import { fields, plural, show, table, when } from '../output';

@@ -1,8 +1,7 @@
 /** `send-test-event`: a signed sample event through the receive route, then how it was processed. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import type { EventDetail } from '../../webhooks/events.dto';
-import type { TestEventResult } from '../../webhooks/test-event.dto';
+import type { EventDetail, TestEventResult } from '../../inbox';
 import { client, globals, positiveInt } from '../options';
 import { note, show } from '../output';
 import { describeEvent } from './events';

@@ -1,0 +1,1 @@
+export type { EmbeddedPostgresOptions, EmbeddedPostgresServer } from './embedded-postgres';

@@ -1,0 +1,2 @@
+export { OnPanoraEvent, OnPanoraEventBatch, PanoraWebhookEvent, PermanentEventError } from './panora-event';
+export { DispatchModule } from './dispatch.module';

@@ -1,0 +1,73 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { AdminAuthGuard, ApiAdminAuth, ApiErrors, ApiPageResponse } from '../../platform/http';
+import {
+  BulkReplayDto,
+  BulkReplayResult,
+  EventDetail,
+  EventSummary,
+  ListEventsQuery,
+  ReplayOneQuery,
+  ReplayResult,
+} from './events.dto';
+import { EventsService } from './events.service';
+
+const EVENT_ID = ApiParam({ name: 'id', description: 'Inbox id of the event', example: '1042' });
+
+/** Inspecting and replaying received events. `Authorization: Bearer <one of ADMIN_API_KEYS>`. */
+@ApiTags('events')
+@ApiAdminAuth()
+@Controller('admin/events')
+@UseGuards(AdminAuthGuard)
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List received events', description: 'Newest first, by cursor.' })
+  @ApiPageResponse(EventSummary, 'A page of events')
+  @ApiErrors({ 400: 'A bad filter (unknown status, endpointId not a UUID, limit out of 1–500, bad cursor)' })
+  list(@Query() query: ListEventsQuery) {
+    return this.events.list(query);
+  }
+
+  @Post('replay')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Replay every dead (or failed) event',
+    description:
+      'Queues them again, optionally of one type or endpoint; their unfinished listeners run again. Events whose ' +
+      'payload was pruned after the retention period (INBOX_RETENTION_DAYS) are left as they are and counted in `skipped`.',
+  })
+  @ApiAcceptedResponse({ type: BulkReplayResult })
+  @ApiErrors({ 400: 'status is not dead or failed, or a bad filter' })
+  replayMany(@Body() body: BulkReplayDto) {
+    return this.events.replayMany(body);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One event, with its payload (credentials redacted) and each listener’s outcome' })
+  @EVENT_ID
+  @ApiOkResponse({ type: EventDetail })
+  @ApiErrors({ 404: 'No event with this id' })
+  get(@Param('id') id: string) {
+    return this.events.get(id);
+  }
+
+  @Post(':id/replay')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({
+    summary: 'Replay one event',
+    description: 'Its failed or dead listeners run again (every listener with `all=true`).',
+  })
+  @EVENT_ID
+  @ApiAcceptedResponse({ type: ReplayResult })
+  @ApiErrors({
+    404: 'No event with this id',
+    409:
+      'The event is being processed right now (try again in a moment), or its payload was pruned after the ' +
+      'retention period (INBOX_RETENTION_DAYS) and it cannot run again',
+  })
+  replay(@Param('id') id: string, @Query() query: ReplayOneQuery) {
+    return this.events.replay(id, query.all ?? false);
+  }
+}

@@ -1,0 +1,169 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { EVENT_STATUSES, type EventStatus } from '../webhook-event.entity';
+
+const toBoolean = ({ value }: { value: unknown }) =>
+  value === 'true' || value === true ? true : value === 'false' || value === false ? false : value;
+
+export class ListEventsQuery {
+  @ApiPropertyOptional({ enum: EVENT_STATUSES })
+  @IsOptional()
+  @IsIn(EVENT_STATUSES, { message: `status must be one of: ${EVENT_STATUSES.join(', ')}` })
+  status?: EventStatus;
+
+  /** Normalised or delivered type, e.g. `crm.company.created` (matches `crm.company.push` too). */
+  @ApiPropertyOptional({
+    description: 'Normalised or delivered type; `crm.company.created` matches `crm.company.push` too',
+    example: 'connection.created',
+    maxLength: 255,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  type?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only events of this endpoint' })
+  @IsOptional()
+  @IsUUID('all', { message: 'endpointId must be an endpoint id (UUID)' })
+  endpointId?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  /** `nextCursor` from the previous page. */
+  @ApiPropertyOptional({ description: '`nextCursor` of the previous page', example: '1042' })
+  @IsOptional()
+  @Matches(/^\d{1,19}$/, { message: 'cursor must be the nextCursor of a previous page' })
+  cursor?: string;
+}
+
+export class ReplayOneQuery {
+  /** Run every listener again, not only the failed or dead ones. */
+  @ApiPropertyOptional({ description: 'Run every listener again, not only the failed or dead ones', default: false })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'all must be true or false' })
+  all?: boolean;
+}
+
+export class BulkReplayDto {
+  @ApiProperty({ enum: ['dead', 'failed'], description: 'Which events to queue again' })
+  @IsIn(['dead', 'failed'], { message: 'status must be dead or failed' })
+  status!: 'dead' | 'failed';
+
+  @ApiPropertyOptional({ description: 'Only events of this (normalised or delivered) type', maxLength: 255 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  type?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only events of this endpoint' })
+  @IsOptional()
+  @IsUUID('all', { message: 'endpointId must be an endpoint id (UUID)' })
+  endpointId?: string;
+}
+
+export class EventSummary {
+  @ApiProperty({ description: 'Inbox id (use it with /admin/events/{id})', example: '1042' })
+  id!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  endpointId!: string;
+
+  @ApiProperty({ description: "Panora's id_event", example: 'f4e1ff72-e727-409a-8935-a63a63d4891e' })
+  idEvent!: string;
+
+  @ApiProperty({ description: 'The type as delivered', example: 'crm.company.push' })
+  type!: string;
+
+  @ApiProperty({ description: 'The type listeners subscribe to', example: 'crm.company.created' })
+  normalizedType!: string;
+
+  @ApiProperty({ enum: EVENT_STATUSES })
+  status!: EventStatus;
+
+  @ApiProperty({
+    description:
+      'Dispatch attempts since the event was received, replays included (a replay never resets it; ' +
+      'WEBHOOK_MAX_ATTEMPTS counts from the last replay)',
+  })
+  attempts!: number;
+
+  @ApiProperty()
+  receivedAt!: Date;
+
+  @ApiProperty({ type: Date, nullable: true })
+  processedAt!: Date | null;
+
+  @ApiProperty({ type: Date, nullable: true, description: 'When a failed event is retried' })
+  nextAttemptAt!: Date | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Why the last attempt failed, one line per listener; "(permanent: not retried …)" marks a failure no retry ' +
+      'can fix (the event is dead at once: fix the cause, then replay it)',
+  })
+  lastError!: string | null;
+}
+
+export class ListenerOutcome {
+  @ApiProperty({ example: 'connections.store' })
+  listener!: string;
+
+  @ApiProperty({
+    enum: ['succeeded', 'failed', 'dead'],
+    description: 'dead: the event is dead (a permanent failure, or its last attempt); a replay runs it again',
+  })
+  status!: string;
+
+  @ApiProperty({ description: "Attempts of the event that ran this listener, replays included (≤ the event's)" })
+  attempts!: number;
+
+  @ApiProperty({ type: String, nullable: true })
+  lastError!: string | null;
+
+  @ApiProperty()
+  updatedAt!: Date;
+}
+
+export class EventDetail extends EventSummary {
+  /** The payload with every credential replaced by "[redacted]". */
+  @ApiProperty({
+    description: 'The payload as stored, every credential (connection token, OAuth blobs) replaced by "[redacted]"',
+    oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }],
+  })
+  payload!: unknown;
+
+  @ApiProperty({ type: [ListenerOutcome] })
+  listeners!: ListenerOutcome[];
+}
+
+export class ReplayResult {
+  @ApiProperty({ enum: [true] })
+  queued!: true;
+
+  @ApiProperty({ example: '1042' })
+  id!: string;
+
+  @ApiProperty({ enum: ['all', 'unfinished'], description: 'Which listeners run again' })
+  listeners!: 'all' | 'unfinished';
+}
+
+export class BulkReplayResult {
+  @ApiProperty({ description: 'Events queued again' })
+  queued!: number;
+
+  @ApiProperty({
+    description:
+      'Matching events left as they are because their payload was pruned after the retention period (INBOX_RETENTION_DAYS)',
+  })
+  skipped!: number;
+}

@@ -1,0 +1,40 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { RegistrationModule } from '../endpoints';
+import { EventsController } from './events/events.controller';
+import { EventsService } from './events/events.service';
+import { InboxSignal } from './inbox-signal';
+import { InboxWriter } from './inbox-writer.service';
+import { InboxRetention } from './inbox-retention.service';
+import { IngestService } from './receive/ingest.service';
+import { LargeDeliveryParser } from './receive/large-delivery.parser';
+import { PanoraSignatureGuard } from './receive/panora-signature.guard';
+import { ReceiverStats } from './receive/receiver-stats.service';
+import { TestEventController } from './test-events/test-event.controller';
+import { TestEventService } from './test-events/test-event.service';
+import { WebhookEventListener } from './webhook-event-listener.entity';
+import { WebhookEvent } from './webhook-event.entity';
+import { WebhooksController } from './receive/webhooks.controller';
+
+/**
+ * The inbox: receives Panora's deliveries (verify, store, answer), sends test events, lets admins
+ * inspect, replay and prune the stored events. Depends on the registration module for endpoint
+ * secrets; the dispatch stage works its rows, and nothing here imports it or the listeners.
+ */
+@Module({
+  imports: [RegistrationModule, TypeOrmModule.forFeature([WebhookEvent, WebhookEventListener])],
+  controllers: [WebhooksController, EventsController, TestEventController],
+  providers: [
+    PanoraSignatureGuard,
+    LargeDeliveryParser,
+    ReceiverStats,
+    InboxSignal,
+    InboxWriter,
+    IngestService,
+    EventsService,
+    InboxRetention,
+    TestEventService,
+  ],
+  exports: [InboxWriter, InboxSignal, ReceiverStats, InboxRetention],
+})
+export class WebhooksModule {}

@@ -1,0 +1,2 @@
+export type { ConnectionTokenDto, ConnectionViewDto, ReconcileReportDto } from './connections.dto';
+export { ConnectionsModule } from './connections.module';

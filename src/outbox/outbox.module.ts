@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { OutboxMessage } from './outbox-message.entity';
+import { OutboxPruner } from './outbox-pruner.service';
+import { OutboxRelay } from './outbox-relay.service';
+import { OutboxService } from './outbox.service';
+
+/**
+ * The event bus: the transactional outbox (`OutboxService.enqueue`, called by the listeners inside
+ * their transactions) and the relay that publishes it to RabbitMQ. It knows no listener.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([OutboxMessage])],
+  providers: [OutboxService, OutboxRelay, OutboxPruner],
+  exports: [OutboxService, OutboxRelay],
+})
+export class OutboxModule {}

@@ -1,0 +1,125 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { ENQUEUE_LOCK_SPACE, OUTBOX_CHANNEL } from './outbox.constants';
+import { assertEntityKey, assertEventType, DEFAULT_EVENT_SOURCE } from './envelope';
+
+/** One event for the sibling services. */
+export interface OutboxMessageInput {
+  /** The event name, published as the routing key: `connections.connection.created`. */
+  type: string;
+  /** The entity it is about (`connection:<id>`): one key's events are published in commit order. */
+  key: string;
+  /** The envelope's `data`: anything JSON can hold. */
+  data: unknown;
+  /** Defaults to `panora-webhooks`. */
+  source?: string;
+  /** When the state change happened; defaults to now. */
+  occurredAt?: Date;
+  /**
+   * The message id (the AMQP `message_id` consumers dedupe on); a random UUID when unset. Give a
+   * stable one for an event that may be enqueued again (a listener re-run after a crash): a row
+   * with that id already in the outbox makes the repeat a no-op.
+   */
+  id?: string;
+}
+
+/**
+ * Writes events to the transactional outbox. Callers pass the EntityManager of the transaction
+ * that makes the state change, so the change and its event commit (or roll back) together; the
+ * relay publishes them afterwards. Nothing is published from here.
+ */
+@Injectable()
+export class OutboxService {
+  /**
+   * Inserts the message(s) in the caller's transaction and asks the relay to wake once it commits.
+   * Call it after the state change: it takes a per-key lock (until commit) that keeps one key's
+   * rows in commit order, and taking it before the entity's own row lock invites deadlocks.
+   *
+   * @throws when `manager` is not inside a transaction, or a message has an invalid type or key, or
+   *   data that JSON cannot hold.
+   */
+  async enqueue(manager: EntityManager, message: OutboxMessageInput | readonly OutboxMessageInput[]): Promise<void> {
+    const messages: readonly OutboxMessageInput[] = isList(message) ? message : [message];
+    if (messages.length === 0) return;
+    if (!manager.queryRunner?.isTransactionActive) {
+      throw new Error(
+        'OutboxService.enqueue needs the EntityManager of an open transaction (manager.transaction(...))',
+      );
+    }
+    const now = new Date();
+    const rows = messages.map((m) => toRow(m, now));
+
+    // Same-key enqueuers wait for each other until commit, so seq order is commit order per key.
+    await manager.query(
+      `SELECT pg_advisory_xact_lock($1, hashtext(k)) FROM (SELECT DISTINCT k FROM unnest($2::text[]) AS k ORDER BY k) AS keys`,
+      [ENQUEUE_LOCK_SPACE, [...new Set(rows.map((row) => row.key))]],
+    );
+    await manager.query(
+      `INSERT INTO outbox_messages (id, type, entity_key, source, payload, occurred_at)
+       SELECT COALESCE((m->>'id')::uuid, gen_random_uuid()), m->>'type', m->>'key', m->>'source', m->'data',
+              (m->>'occurredAt')::timestamptz
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(m, n)
+       ORDER BY n
+       ON CONFLICT (id) DO NOTHING`,
+      [`[${rows.map(rowJson).join(',')}]`],
+    );
+    // Delivered to listeners when (and only if) the transaction commits.
+    await manager.query(`SELECT pg_notify($1, '')`, [OUTBOX_CHANNEL]);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isList(message: OutboxMessageInput | readonly OutboxMessageInput[]): message is readonly OutboxMessageInput[] {
+  return Array.isArray(message);
+}
+
+interface Row {
+  id?: string;
+  type: string;
+  key: string;
+  source: string;
+  /** `data` serialised once, here: spliced as is into the statement's JSON. */
+  dataJson: string;
+  occurredAt: string;
+}
+
+/** The row as JSON, its `data` spliced in as already serialised (type, key… are never empty). */
+function rowJson({ dataJson, ...fields }: Row): string {
+  return `${JSON.stringify(fields).slice(0, -1)},"data":${dataJson}}`;
+}
+
+function toRow(message: OutboxMessageInput, now: Date): Row {
+  assertEventType(message.type);
+  assertEntityKey(message.key);
+  const source = message.source ?? DEFAULT_EVENT_SOURCE;
+  if (typeof source !== 'string' || source.length === 0 || source.length > 200) {
+    throw new Error('Invalid event source: expected a non-empty string of at most 200 characters');
+  }
+  const occurredAt = message.occurredAt ?? now;
+  if (!(occurredAt instanceof Date) || Number.isNaN(occurredAt.getTime())) {
+    throw new Error(`Invalid occurredAt for event ${message.type}: expected a valid Date`);
+  }
+  // Serialised now, so a value JSON cannot hold fails here, in the caller's transaction, rather
+  // than at publish time.
+  let dataJson: string | undefined;
+  try {
+    dataJson = JSON.stringify(message.data ?? null);
+  } catch (error) {
+    throw new Error(`Data of event ${message.type} cannot be serialised as JSON: ${(error as Error).message}`);
+  }
+  if (dataJson === undefined) {
+    throw new Error(`Data of event ${message.type} cannot be serialised as JSON`);
+  }
+  if (message.id !== undefined && !UUID.test(message.id)) {
+    throw new Error(`Invalid id for event ${message.type}: expected a UUID`);
+  }
+  return {
+    id: message.id,
+    type: message.type,
+    key: message.key,
+    source,
+    dataJson,
+    occurredAt: occurredAt.toISOString(),
+  };
+}

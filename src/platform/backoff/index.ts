@@ -1,0 +1,1 @@
+export { backoffDelay } from './backoff';

@@ -1,0 +1,3 @@
+export { ConfigError, parseEnv } from './env.schema';
+export type { Env } from './env.schema';
+export { decodeSecretKey, isSecretKey, SECRET_KEY_FORMAT } from './secret-key';

@@ -1,0 +1,25 @@
+import type { MixedList } from 'typeorm';
+import { WebhookInboxAndEndpoints1795400000000 } from '../../../migrations/1795400000000-WebhookInboxAndEndpoints';
+import { OutboxMessages1795400000100 } from '../../../migrations/1795400000100-OutboxMessages';
+import { Connections1795400000200 } from '../../../migrations/1795400000200-Connections';
+import { CrmProjections1795400000300 } from '../../../migrations/1795400000300-CrmProjections';
+import { CrmChangeOrder1795400000400 } from '../../../migrations/1795400000400-CrmChangeOrder';
+import { EventClaimId1795400000500 } from '../../../migrations/1795400000500-EventClaimId';
+import { DeliveryReplayHash1795400000600 } from '../../../migrations/1795400000600-DeliveryReplayHash';
+import { EndpointChangeLock1795400000700 } from '../../../migrations/1795400000700-EndpointChangeLock';
+
+/**
+ * Every migration, in order. A new file in `migrations/` (from `npm run migration:generate`) is
+ * added here as well: an explicit list runs the same under ts-jest and the compiled build.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const MIGRATIONS: MixedList<Function> = [
+  WebhookInboxAndEndpoints1795400000000,
+  OutboxMessages1795400000100,
+  Connections1795400000200,
+  CrmProjections1795400000300,
+  CrmChangeOrder1795400000400,
+  EventClaimId1795400000500,
+  DeliveryReplayHash1795400000600,
+  EndpointChangeLock1795400000700,
+];

@@ -1,0 +1,1 @@
+export { loggerParams, requestId } from './logging';
