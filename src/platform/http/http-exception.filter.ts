@@ -8,6 +8,8 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { DomainException } from './domain-exception';
+import { panoraFailure } from './panora-failure';
 
 export interface ErrorBody {
   statusCode: number;
@@ -16,7 +18,10 @@ export interface ErrorBody {
   code?: string;
 }
 
-/** An error a module raises on purpose: it carries the status and the message a user may see. */
+/**
+ * An error the HTTP edge raises on purpose (a guard, the receive path): it carries the status and
+ * the message a user may see. Services throw their module's DomainException instead.
+ */
 export class AppException extends HttpException {
   constructor(
     status: number,
@@ -52,9 +57,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
- * The one exception filter. Errors a user can cause keep their status and message; anything else
- * is logged and answered with a generic message, so internal details (and secrets that may sit in
- * them) never reach a response.
+ * The one exception filter. Errors a user can cause keep their status and message: a module's
+ * DomainException answers with the status its code maps to, a failed call to Panora through the
+ * one mapping of panora-failure.ts. Anything else is logged and answered with a generic message,
+ * so internal details (and secrets that may sit in them) never reach a response.
  */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
@@ -83,6 +89,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown): ErrorBody {
+    const domain: DomainException | undefined =
+      exception instanceof DomainException ? exception : panoraFailure(exception);
+    if (domain) {
+      const status = domain.httpStatus;
+      return { statusCode: status, error: reason(status), message: domain.message, code: domain.code };
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
