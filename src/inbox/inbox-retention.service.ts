@@ -1,8 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Env } from '../platform/config';
+import { inboxConfig, type InboxConfig } from './inbox.config';
 
 const EVERY_MS = 60 * 60_000;
 const BATCH = 5_000;
@@ -21,9 +20,9 @@ export class InboxRetention implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    config: ConfigService<Env, true>,
+    @inboxConfig.inject() config: InboxConfig,
   ) {
-    this.days = config.get('INBOX_RETENTION_DAYS', { infer: true });
+    this.days = config.retentionDays;
   }
 
   onApplicationBootstrap(): void {

@@ -3,6 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { RegistrationModule } from '../endpoints';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
+import { inboxConfig } from './inbox.config';
+import { InboxMetrics } from './inbox-metrics';
 import { InboxSignal } from './inbox-signal';
 import { InboxWriter } from './inbox-writer.service';
 import { InboxRetention } from './inbox-retention.service';
@@ -25,10 +27,12 @@ import { WebhooksController } from './receive/webhooks.controller';
   imports: [RegistrationModule, TypeOrmModule.forFeature([WebhookEvent, WebhookEventListener])],
   controllers: [WebhooksController, EventsController, TestEventController],
   providers: [
+    inboxConfig.provider,
     PanoraSignatureGuard,
     LargeDeliveryParser,
     ReceiverStats,
     InboxSignal,
+    InboxMetrics,
     InboxWriter,
     IngestService,
     EventsService,

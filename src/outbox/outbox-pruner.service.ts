@@ -1,8 +1,7 @@
 import { Injectable, Logger, BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Env } from '../platform/config';
+import { outboxConfig, type OutboxConfig } from './outbox.config';
 
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
 /** Rows deleted per statement, so a large backlog never holds long locks. */
@@ -20,10 +19,10 @@ export class OutboxPruner implements OnApplicationBootstrap, BeforeApplicationSh
   private running?: Promise<number>;
 
   constructor(
-    config: ConfigService<Env, true>,
+    @outboxConfig.inject() config: OutboxConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {
-    this.retentionHours = config.get('OUTBOX_RETENTION_HOURS', { infer: true });
+    this.retentionHours = config.retentionHours;
   }
 
   onApplicationBootstrap(): void {

@@ -8,13 +8,12 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { ConfirmChannel } from 'amqplib';
 import { DataSource } from 'typeorm';
-import type { Env } from '../platform/config';
 import { PgNotifications } from '../platform/database';
-import { Metrics } from '../platform/metrics';
+import { OutboxMetrics } from './outbox-metrics';
+import { outboxConfig, type OutboxConfig } from './outbox.config';
 import { AmqpChannel, BrokerError, describeError } from './amqp-channel';
 import { describeAmqpUrl, redactCredentials } from './amqp-url';
 import { backoffDelay } from '../platform/backoff';
@@ -74,18 +73,18 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private waiter?: { wakeable: boolean; release: () => void };
 
   constructor(
-    config: ConfigService<Env, true>,
+    @outboxConfig.inject() config: OutboxConfig,
     @InjectDataSource() dataSource: DataSource,
     private readonly notifications: PgNotifications,
-    private readonly metrics: Metrics,
+    private readonly metrics: OutboxMetrics,
   ) {
-    this.url = config.get('RABBITMQ_URL', { infer: true });
-    this.exchange = config.get('RABBITMQ_EXCHANGE', { infer: true });
-    this.pollMs = config.get('OUTBOX_POLL_MS', { infer: true });
-    this.leaseMs = config.get('OUTBOX_LEASE_MS', { infer: true });
+    this.url = config.rabbitmqUrl;
+    this.exchange = config.exchange;
+    this.pollMs = config.pollMs;
+    this.leaseMs = config.leaseMs;
     this.outbox = new OutboxRepository(dataSource, {
       instanceId: this.instanceId,
-      batchSize: config.get('OUTBOX_BATCH_SIZE', { infer: true }),
+      batchSize: config.batchSize,
       leaseMs: this.leaseMs,
     });
     this.amqp = new AmqpChannel({
@@ -199,7 +198,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           try {
             await this.amqp.publish(channel, keyRows[i], deadline);
             confirmed.push(keyRows[i].id);
-            this.metrics.outboxPublished(keyRows[i].createdAt);
+            this.metrics.published(keyRows[i].createdAt);
           } catch (error) {
             firstError ??= error;
             // The rest of this key waits for the failed row: order before throughput.

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { OutboxMessage } from './outbox-message.entity';
+import { OutboxMetrics } from './outbox-metrics';
+import { outboxConfig } from './outbox.config';
 import { OutboxPruner } from './outbox-pruner.service';
 import { OutboxRelay } from './outbox-relay.service';
 import { OutboxService } from './outbox.service';
@@ -11,7 +13,7 @@ import { OutboxService } from './outbox.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([OutboxMessage])],
-  providers: [OutboxService, OutboxRelay, OutboxPruner],
+  providers: [outboxConfig.provider, OutboxService, OutboxRelay, OutboxPruner, OutboxMetrics],
   exports: [OutboxService, OutboxRelay],
 })
 export class OutboxModule {}

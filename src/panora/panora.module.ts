@@ -15,13 +15,29 @@ import { PanoraClient } from './panora.client';
     {
       provide: PanoraClient,
       inject: [ConfigService, Metrics],
-      useFactory: (config: ConfigService<Env, true>, metrics: Metrics) =>
-        new PanoraClient({
+      useFactory: (config: ConfigService<Env, true>, metrics: Metrics) => {
+        const requests = metrics.counter(
+          'panora_api_requests_total',
+          "Requests to Panora's management API, by route and HTTP status (timeout or network when no answer came)",
+          ['route', 'status'],
+        );
+        const duration = metrics.histogram(
+          'panora_api_request_duration_seconds',
+          "Duration of requests to Panora's management API, by route",
+          [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+          ['route'],
+        );
+        return new PanoraClient({
           baseUrl: config.get('PANORA_BASE_URL', { infer: true }),
           apiKey: config.get('PANORA_API_KEY', { infer: true }),
           timeoutMs: config.get('PANORA_TIMEOUT_MS', { infer: true }),
-          onAttempt: (route, status, ms) => metrics.panoraCall(route, status, ms),
-        }),
+          // One HTTP attempt: `route` with ids as `:id`, `status` the HTTP status or timeout / network.
+          onAttempt: (route, status, ms) => {
+            requests.inc({ route, status: String(status) });
+            duration.observe({ route }, ms / 1000);
+          },
+        });
+      },
     },
   ],
   exports: [PanoraClient],

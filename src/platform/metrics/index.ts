@@ -1,3 +1,4 @@
 export { MetricsModule } from './metrics.module';
-export { Metrics } from './metrics.service';
-export type { RejectionReason } from './metrics.service';
+export { BoundedLabel, Metrics } from './metrics.service';
+export type { DispatchOutcome } from './metrics.service';
+export { ScrapeCache } from './scrape-cache';

@@ -1,7 +1,6 @@
 import { Global, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Env } from '../config';
-import { BacklogMetrics } from './backlog-metrics.service';
 import { MetricsController } from './metrics.controller';
 import { Metrics } from './metrics.service';
 
@@ -13,13 +12,14 @@ export function metricsAccess(env: Pick<Env, 'METRICS_TOKEN' | 'METRICS_PUBLIC' 
 }
 
 /**
- * Prometheus metrics (`GET /metrics`). Global: the receiver, the dispatcher, the outbox relay and
- * the Panora client record into `Metrics`; it depends on none of them.
+ * Prometheus metrics (`GET /metrics`). Global: each stage registers its own instruments in
+ * `Metrics` (the receiver's and the inbox backlog in inbox/, the outbox's in outbox/, the Panora
+ * client's in panora/); it depends on none of them.
  */
 @Global()
 @Module({
   controllers: [MetricsController],
-  providers: [Metrics, BacklogMetrics],
+  providers: [Metrics],
   exports: [Metrics],
 })
 export class MetricsModule implements OnApplicationBootstrap {

@@ -1,43 +1,17 @@
-import { Metrics } from './metrics.service';
+import { BoundedLabel, Metrics } from './metrics.service';
 
 const series = async (metrics: Metrics, name: string) =>
   (await metrics.scrape()).split('\n').filter((line) => line.startsWith(`${name}{`));
 
 describe(Metrics.name, () => {
-  it('should label deliveries by endpoint and type', async () => {
+  it('should name every instrument with the service prefix, in its own registry', async () => {
     const metrics = new Metrics();
-    metrics.deliveryReceived('e1', 'crm.contact.created');
-    metrics.deliveryReceived('e1', 'crm.contact.created');
-    metrics.deliveryReceived('e2', 'connection.created');
-    expect(await series(metrics, 'panora_webhooks_deliveries_received_total')).toEqual([
-      'panora_webhooks_deliveries_received_total{endpoint="e1",type="crm.contact.created"} 2',
-      'panora_webhooks_deliveries_received_total{endpoint="e2",type="connection.created"} 1',
-    ]);
-  });
-
-  it('should count types that do not look like event types as other', async () => {
-    const metrics = new Metrics();
-    metrics.deliveryReceived('e1', 'DROP TABLE "x"; --');
-    metrics.deliveryReceived('e1', 'a'.repeat(10));
-    expect(await series(metrics, 'panora_webhooks_deliveries_received_total')).toEqual([
-      'panora_webhooks_deliveries_received_total{endpoint="e1",type="other"} 2',
-    ]);
-  });
-
-  it('should cap the number of distinct type labels (type is not covered by the signature)', async () => {
-    const metrics = new Metrics();
-    for (let i = 0; i < 1000; i++) metrics.deliveryReceived('e1', `crm.thing${i}.created`);
-    const lines = await series(metrics, 'panora_webhooks_deliveries_received_total');
-    expect(lines.length).toBeLessThanOrEqual(301);
-    expect(lines).toContain('panora_webhooks_deliveries_received_total{endpoint="e1",type="other"} 700');
-  });
-
-  it('should report every rejection reason, at 0 before the first', async () => {
-    const metrics = new Metrics();
-    metrics.deliveryRejected('signature_mismatch');
-    const lines = await series(metrics, 'panora_webhooks_deliveries_rejected_total');
-    expect(lines).toContain('panora_webhooks_deliveries_rejected_total{reason="signature_mismatch"} 1');
-    expect(lines).toContain('panora_webhooks_deliveries_rejected_total{reason="size"} 0');
+    metrics.counter('things_total', 'Things', ['kind']).inc({ kind: 'a' });
+    metrics.gauge('depth', 'Depth', [], async (gauge) => gauge.set(3));
+    const text = await metrics.scrape();
+    expect(text).toContain('panora_webhooks_things_total{kind="a"} 1');
+    expect(text).toContain('panora_webhooks_depth 3');
+    expect(await new Metrics().scrape()).not.toContain('panora_webhooks_things_total');
   });
 
   it('should count failed and dead listeners and observe the lag of settled events only', async () => {
@@ -68,5 +42,12 @@ describe(Metrics.name, () => {
     expect(text).toContain('panora_webhooks_processing_lag_seconds_sum{outcome="processed"} 2');
     expect(text).toContain('panora_webhooks_processing_lag_seconds_sum{outcome="dead"} 60');
     expect(text).not.toContain('outcome="failed"');
+  });
+});
+
+describe(BoundedLabel.name, () => {
+  it('should keep the first values it accepts and count the rest as other', () => {
+    const label = new BoundedLabel(2, (value) => /^[a-z]+$/.test(value));
+    expect(['a', 'b', 'a', 'c', 'DROP'].map((value) => label.of(value))).toEqual(['a', 'b', 'a', 'other', 'other']);
   });
 });

@@ -1,30 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/** Why the receiver refused (or, for `duplicate`, did not store again) a delivery. */
-export type RejectionReason =
-  | 'unknown_endpoint'
-  | 'content_type'
-  | 'body'
-  | 'size'
-  | 'signature_missing'
-  | 'signature_malformed'
-  | 'signature_mismatch'
-  | 'data'
-  | 'duplicate';
+/** Every metric of the service is named `panora_webhooks_<name>`. */
+export const METRIC_PREFIX = 'panora_webhooks_';
 
-export const REJECTION_REASONS: readonly RejectionReason[] = [
-  'unknown_endpoint',
-  'content_type',
-  'body',
-  'size',
-  'signature_missing',
-  'signature_malformed',
-  'signature_mismatch',
-  'data',
-  'duplicate',
-];
-
+/**
+ * The service's Prometheus registry (`GET /metrics`), its own rather than prom-client's global one
+ * (several apps in one process, as in tests, do not collide). It defines no metric of a stage:
+ * each module registers its own instruments here (the receiver's in inbox/, the dispatcher's in
+ * dispatch/, the outbox's in outbox/, the Panora client's in panora/). Instruments are counters,
+ * histograms and gauges read at scrape time; recording is a label lookup and an increment.
+ */
 /** What the dispatcher settled for one event in a round. */
 export interface DispatchOutcome {
   status: 'processed' | 'failed' | 'dead';
@@ -32,122 +18,33 @@ export interface DispatchOutcome {
   listeners: { name: string; status: string }[];
 }
 
-const PREFIX = 'panora_webhooks_';
-/** Event types look like `crm.contact.created`; anything else is counted as `other`. */
-const TYPE_LABEL = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+){1,3}$/;
-/**
- * `type` is not covered by Panora's signature, so a replayed delivery could carry any type: the
- * distinct values a label takes are capped, beyond which they count as `other`.
- */
-const MAX_TYPE_LABELS = 300;
-const MAX_LISTENER_LABELS = 100;
-
-/**
- * The service's Prometheus metrics, in a registry of its own (not prom-client's global one, so
- * several apps in one process, as in tests, do not collide). Everything on the receive path is a
- * counter increment or a histogram observation: no I/O, no allocation beyond the label lookup.
- */
 @Injectable()
 export class Metrics {
   readonly registry = new Registry();
-
-  private readonly received = new Counter({
-    name: `${PREFIX}deliveries_received_total`,
-    help: 'Deliveries verified and stored, by endpoint id and normalised event type',
-    labelNames: ['endpoint', 'type'] as const,
-    registers: [this.registry],
-  });
-
-  private readonly rejected = new Counter({
-    name: `${PREFIX}deliveries_rejected_total`,
-    help: 'Deliveries refused (or duplicates not stored again), by reason',
-    labelNames: ['reason'] as const,
-    registers: [this.registry],
-  });
-
-  private readonly ingestDuration = new Histogram({
-    name: `${PREFIX}ingest_duration_seconds`,
-    help: 'Time from a delivery arriving to the answer (verified and committed for a 200), by HTTP status',
-    labelNames: ['status'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [this.registry],
-  });
-
-  private readonly processingLag = new Histogram({
-    name: `${PREFIX}processing_lag_seconds`,
-    help: 'Time from receipt to the end of processing (every listener done, or the event dead), by outcome',
-    labelNames: ['outcome'] as const,
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 24 * 3600],
-    registers: [this.registry],
-  });
-
-  private readonly listenerFailures = new Counter({
-    name: `${PREFIX}listener_failures_total`,
-    help: 'Listener runs that failed (retried later, or the event died), by listener',
-    labelNames: ['listener'] as const,
-    registers: [this.registry],
-  });
-
-  private readonly deadEvents = new Counter({
-    name: `${PREFIX}dead_events_total`,
-    help: 'Events that died after the last attempt, by failing listener',
-    labelNames: ['listener'] as const,
-    registers: [this.registry],
-  });
-
-  private readonly publishLag = new Histogram({
-    name: `${PREFIX}outbox_publish_lag_seconds`,
-    help: "Time from an outbox event's commit to the broker's confirm",
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
-    registers: [this.registry],
-  });
-
-  private readonly panoraCalls = new Counter({
-    name: `${PREFIX}panora_api_requests_total`,
-    help: "Requests to Panora's management API, by route and HTTP status (timeout or network when no answer came)",
-    labelNames: ['route', 'status'] as const,
-    registers: [this.registry],
-  });
-
-  private readonly panoraDuration = new Histogram({
-    name: `${PREFIX}panora_api_request_duration_seconds`,
-    help: "Duration of requests to Panora's management API, by route",
-    labelNames: ['route'] as const,
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [this.registry],
-  });
-
-  private readonly typeLabels = new Set<string>();
-  private readonly listenerLabels = new Set<string>();
+  // TODO(issue 14): the dispatcher's instruments move to dispatch/ with its listener registry.
+  private readonly processingLag: Histogram<'outcome'>;
+  private readonly listenerFailures: Counter<'listener'>;
+  private readonly deadEvents: Counter<'listener'>;
+  private readonly listenerLabel = new BoundedLabel(100);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    for (const reason of REJECTION_REASONS) this.rejected.inc({ reason }, 0);
-  }
-
-  /** Registers a gauge whose value is read at scrape time. */
-  gauge(name: string, help: string, labelNames: readonly string[], collect: (gauge: Gauge) => Promise<void>): void {
-    new Gauge({
-      name: `${PREFIX}${name}`,
-      help,
-      labelNames,
-      registers: [this.registry],
-      async collect() {
-        await collect(this);
-      },
-    });
-  }
-
-  deliveryReceived(endpointId: string, normalizedType: string): void {
-    this.received.inc({ endpoint: endpointId, type: this.typeLabel(normalizedType) });
-  }
-
-  deliveryRejected(reason: RejectionReason): void {
-    this.rejected.inc({ reason });
-  }
-
-  ingestAnswered(statusCode: number, milliseconds: number): void {
-    this.ingestDuration.observe({ status: String(statusCode) }, milliseconds / 1000);
+    this.processingLag = this.histogram(
+      'processing_lag_seconds',
+      'Time from receipt to the end of processing (every listener done, or the event dead), by outcome',
+      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 24 * 3600],
+      ['outcome'],
+    );
+    this.listenerFailures = this.counter(
+      'listener_failures_total',
+      'Listener runs that failed (retried later, or the event died), by listener',
+      ['listener'],
+    );
+    this.deadEvents = this.counter(
+      'dead_events_total',
+      'Events that died after the last attempt, by failing listener',
+      ['listener'],
+    );
   }
 
   /** After the dispatcher recorded a round's outcomes. */
@@ -158,22 +55,37 @@ export class Metrics {
       }
       for (const listener of outcome.listeners) {
         if (listener.status !== 'failed' && listener.status !== 'dead') continue;
-        const label = this.listenerLabel(listener.name);
+        const label = this.listenerLabel.of(listener.name);
         this.listenerFailures.inc({ listener: label });
         if (listener.status === 'dead') this.deadEvents.inc({ listener: label });
       }
     }
   }
 
-  /** When the broker confirmed an outbox row. */
-  outboxPublished(occurredAt: Date, now = Date.now()): void {
-    this.publishLag.observe(Math.max(0, now - occurredAt.getTime()) / 1000);
+  counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter({ name: `${METRIC_PREFIX}${name}`, help, labelNames, registers: [this.registry] });
   }
 
-  /** One HTTP attempt to Panora: `route` with ids as `:id`, `status` the HTTP status or `timeout` / `network`. */
-  panoraCall(route: string, status: number | 'timeout' | 'network', milliseconds: number): void {
-    this.panoraCalls.inc({ route, status: String(status) });
-    this.panoraDuration.observe({ route }, milliseconds / 1000);
+  histogram<L extends string = never>(
+    name: string,
+    help: string,
+    buckets: number[],
+    labelNames: readonly L[] = [],
+  ): Histogram<L> {
+    return new Histogram({ name: `${METRIC_PREFIX}${name}`, help, labelNames, buckets, registers: [this.registry] });
+  }
+
+  /** A gauge whose value is read at scrape time. */
+  gauge(name: string, help: string, labelNames: readonly string[], collect: (gauge: Gauge) => Promise<void>): void {
+    new Gauge({
+      name: `${METRIC_PREFIX}${name}`,
+      help,
+      labelNames,
+      registers: [this.registry],
+      async collect() {
+        await collect(this);
+      },
+    });
   }
 
   /** The Prometheus text exposition. */
@@ -184,18 +96,25 @@ export class Metrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
 
-  private typeLabel(type: string): string {
-    if (this.typeLabels.has(type)) return type;
-    if (!TYPE_LABEL.test(type) || this.typeLabels.size >= MAX_TYPE_LABELS) return 'other';
-    this.typeLabels.add(type);
-    return type;
-  }
+/**
+ * A label whose values come from outside (an event type is not covered by Panora's signature, so a
+ * replayed delivery could carry any): the first `max` distinct values that pass `accept` are kept,
+ * everything else counts as `other`, so no sender can grow the series without bound.
+ */
+export class BoundedLabel {
+  private readonly seen = new Set<string>();
 
-  private listenerLabel(name: string): string {
-    if (this.listenerLabels.has(name)) return name;
-    if (this.listenerLabels.size >= MAX_LISTENER_LABELS) return 'other';
-    this.listenerLabels.add(name);
-    return name;
+  constructor(
+    private readonly max: number,
+    private readonly accept: (value: string) => boolean = () => true,
+  ) {}
+
+  of(value: string): string {
+    if (this.seen.has(value)) return value;
+    if (!this.accept(value) || this.seen.size >= this.max) return 'other';
+    this.seen.add(value);
+    return value;
   }
 }
