@@ -6,13 +6,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import { requestId } from './platform/logging';
 import { setupOpenApi } from './platform/http';
-import {
-  LargeDeliveryParser,
-  PanoraSignatureGuard,
-  installBodyParsing,
-  instrumentReceiver,
-  ReceiverStats,
-} from './inbox';
+import { installReceiver } from './inbox';
 import { AppModule, AppModuleOptions } from './app.module';
 import type { Env } from './platform/config';
 
@@ -67,12 +61,7 @@ export function configureApp(app: NestFastifyApplication & INestApplicationConte
       done();
     });
   const fastify = app.getHttpAdapter().getInstance();
-  installBodyParsing(fastify, {
-    bodyLimit: env.WEBHOOK_BODY_LIMIT,
-    guard: app.get(PanoraSignatureGuard),
-    largeDeliveries: app.get(LargeDeliveryParser),
-  });
-  instrumentReceiver(fastify, app.get(ReceiverStats));
+  installReceiver(app, fastify, env.WEBHOOK_BODY_LIMIT);
   setupOpenApi(app);
   app.flushLogs();
   return app;

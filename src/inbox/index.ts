@@ -1,9 +1,5 @@
 export type { EventDetail, EventSummary, ReplayResult } from './events/events.dto';
-export { LargeDeliveryParser } from './receive/large-delivery.parser';
-export { PanoraSignatureGuard } from './receive/panora-signature.guard';
-export { installBodyParsing } from './receive/receive-gate';
-export { instrumentReceiver } from './receive/receiver-hooks';
-export { ReceiverStats } from './receive/receiver-stats.service';
+export { installReceiver } from './receive/install-receiver';
 export type { TestEventResult } from './test-events/test-event.dto';
 export { WebhooksModule } from './webhooks.module';
 export { InboxSignal } from './inbox-signal';
