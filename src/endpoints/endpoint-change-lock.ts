@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AppException } from '../platform/http';
 import type { Env } from '../platform/config';
-
-export const CHANGE_IN_PROGRESS = 'ENDPOINT_CHANGE_IN_PROGRESS';
+import { EndpointErrorCode, EndpointException } from './endpoints.exception';
 
 /** Whether a change holds a live mark (one not past the lease); the SQL reads `leaseMs` as $2. */
 const LIVE = `COALESCE(change_token IS NOT NULL AND change_started_at > now() - $2 * interval '1 millisecond', false)`;
@@ -74,11 +72,10 @@ export class EndpointChangeLock {
       [id],
     );
     if (rows.length > 0 && rows[0].token === token) return;
-    throw new AppException(
-      HttpStatus.CONFLICT,
+    throw new EndpointException(
+      EndpointErrorCode.ChangeInProgress,
       `This change of endpoint ${id} ran past ${this.leaseMs / 1000} s and another change took it over: ` +
         'nothing was changed, retry',
-      CHANGE_IN_PROGRESS,
     );
   }
 
@@ -127,11 +124,10 @@ export class EndpointChangeLock {
     }
   }
 
-  private busy(id: string, started: Date): AppException {
-    return new AppException(
-      HttpStatus.CONFLICT,
+  private busy(id: string, started: Date): EndpointException {
+    return new EndpointException(
+      EndpointErrorCode.ChangeInProgress,
       `Another change to endpoint ${id} is in progress (started ${started.toISOString()}): retry when it has finished`,
-      CHANGE_IN_PROGRESS,
     );
   }
 }

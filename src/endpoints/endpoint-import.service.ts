@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { AppException } from '../platform/http';
 import type { Env } from '../platform/config';
 import { SecretBox } from '../platform/secrets';
 import { EndpointChangeLock } from './endpoint-change-lock';
@@ -9,7 +8,7 @@ import { EndpointOverlaps, sameSet, unique } from './endpoint-scopes';
 import { EndpointSecretsService } from './endpoint-secrets.service';
 import { ImportOutcome, ImportResult } from './endpoint-views.dto';
 import { ImportEndpointDto } from './endpoints.dto';
-import { EndpointErrorCode } from './endpoints.exception';
+import { EndpointErrorCode, EndpointException } from './endpoints.exception';
 import { EndpointsRepository, isUniqueViolation } from './endpoints.repository';
 import { ENDPOINTS_LOG_CONTEXT, EndpointsService } from './endpoints.service';
 import { sameSecret, sealedSecret } from './sealed-secret';
@@ -97,10 +96,9 @@ export class EndpointImportService {
       const endpoint = await this.repository.findWithSecrets(rowId, manager);
       if (!endpoint) return null;
       if (endpoint.panoraEndpointId !== panoraEndpointId) {
-        throw new AppException(
-          HttpStatus.CONFLICT,
-          `Endpoint ${endpoint.id} was rotated while Panora endpoint ${panoraEndpointId} was imported again: retry`,
+        throw new EndpointException(
           EndpointErrorCode.ChangeInProgress,
+          `Endpoint ${endpoint.id} was rotated while Panora endpoint ${panoraEndpointId} was imported again: retry`,
         );
       }
       let outcome: ImportOutcome = 'unchanged';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { AppException } from '../platform/http';
 import type { Env } from '../platform/config';
 import { SecretBox } from '../platform/secrets';
 import { EndpointChangeLock } from './endpoint-change-lock';
@@ -11,7 +10,7 @@ import { receivingUrlProblem } from './endpoint-validators';
 import { EndpointViewMapper } from './endpoint-view.mapper';
 import { EndpointResult, RotationResult } from './endpoint-views.dto';
 import { CreateEndpointDto } from './endpoints.dto';
-import { EndpointErrorCode, endpointNotFound, panoraFailure } from './endpoints.exception';
+import { EndpointErrorCode, EndpointException, endpointNotFound } from './endpoints.exception';
 import { EndpointsRepository, isEndpointId } from './endpoints.repository';
 import { ENDPOINTS_LOG_CONTEXT, EndpointsService } from './endpoints.service';
 import { PanoraApiError, PanoraClient, PanoraCreatedWebhook } from '../panora';
@@ -102,13 +101,7 @@ export class EndpointRegistrationService {
   private async changeActive(id: string, active: boolean, token: string): Promise<EndpointResult> {
     const endpoint = await this.endpoints.findOrFail(id);
     const warnings = active ? await this.overlaps.warnings(endpoint.scope, id) : [];
-    if (endpoint.panoraEndpointId) {
-      try {
-        await this.panora.updateWebhookStatus(endpoint.panoraEndpointId, active);
-      } catch (error) {
-        throw panoraFailure(error);
-      }
-    }
+    if (endpoint.panoraEndpointId) await this.panora.updateWebhookStatus(endpoint.panoraEndpointId, active);
     await this.repository.transaction(async (manager) => {
       await this.changes.assertHeld(manager, id, token);
       await this.repository.setActive(manager, id, active);
@@ -133,7 +126,7 @@ export class EndpointRegistrationService {
       try {
         await this.panora.deleteWebhook(endpoint.panoraEndpointId);
       } catch (error) {
-        if (!(error instanceof PanoraApiError && error.status === 404)) throw panoraFailure(error);
+        if (!(error instanceof PanoraApiError && error.status === 404)) throw error;
       }
     }
     // Endpoints replaced by rotations may still exist at Panora (disabled): remove them too.
@@ -169,19 +162,14 @@ export class EndpointRegistrationService {
     const endpoint = await this.endpoints.findOrFail(id);
     const previousId = endpoint.panoraEndpointId;
     if (!previousId || !endpoint.url || endpoint.scope.length === 0) {
-      throw new AppException(
-        HttpStatus.CONFLICT,
+      throw new EndpointException(
+        EndpointErrorCode.NotRotatable,
         'Only an endpoint registered at Panora, with a URL and a scope, can be rotated here; ' +
           "rotate this one in Panora's dashboard and import it again",
-        EndpointErrorCode.NotRotatable,
       );
     }
     if (!endpoint.active) {
-      throw new AppException(
-        HttpStatus.CONFLICT,
-        'The endpoint is disabled: enable it first',
-        EndpointErrorCode.NotRotatable,
-      );
+      throw new EndpointException(EndpointErrorCode.NotRotatable, 'The endpoint is disabled: enable it first');
     }
     const { created, warnings } = await this.registrar.register(
       { url: endpoint.url, description: endpoint.description, scope: endpoint.scope },
@@ -195,7 +183,10 @@ export class EndpointRegistrationService {
         const locked = await this.repository.lockRow(manager, id);
         if (!locked) throw endpointNotFound();
         if (locked.panoraEndpointId !== previousId) {
-          throw new AppException(HttpStatus.CONFLICT, 'The endpoint changed meanwhile (another rotation?): try again');
+          throw new EndpointException(
+            EndpointErrorCode.ChangeInProgress,
+            'The endpoint changed meanwhile (another rotation?): try again',
+          );
         }
         await this.repository.expireCurrentSecret(manager, id, expiresAt);
         await this.repository.insertSecret(
@@ -257,10 +248,9 @@ export class EndpointRegistrationService {
   private assertPublicBaseUrl(): void {
     const problem = receivingUrlProblem(this.views.publicBaseUrl);
     if (problem) {
-      throw new AppException(
-        HttpStatus.BAD_REQUEST,
-        `PUBLIC_BASE_URL ${problem}: set it to the address Panora reaches this service at, or pass url`,
+      throw new EndpointException(
         EndpointErrorCode.BadPublicUrl,
+        `PUBLIC_BASE_URL ${problem}: set it to the address Panora reaches this service at, or pass url`,
       );
     }
   }

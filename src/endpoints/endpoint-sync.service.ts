@@ -4,9 +4,8 @@ import { EndpointOverlaps, sameSet, unique } from './endpoint-scopes';
 import { EndpointSecretsService } from './endpoint-secrets.service';
 import { SyncResult } from './endpoint-sync.dto';
 import { EndpointsRepository } from './endpoints.repository';
-import { panoraFailure } from './endpoints.exception';
 import { ENDPOINTS_LOG_CONTEXT } from './endpoints.service';
-import { PanoraClient, PanoraWebhook } from '../panora';
+import { PanoraClient } from '../panora';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 
 /**
@@ -27,12 +26,7 @@ export class EndpointSyncService {
 
   /** Compares with Panora's `GET /webhooks`: reports one-sided endpoints, takes `active` and scope from Panora. */
   async sync(): Promise<SyncResult> {
-    let remote: PanoraWebhook[];
-    try {
-      remote = await this.panora.listWebhooks();
-    } catch (error) {
-      throw panoraFailure(error);
-    }
+    const remote = await this.panora.listWebhooks();
     const local = await this.repository.listWithSecrets({ createdAt: 'ASC' });
     const remoteById = new Map(remote.map((row) => [row.id_webhook_endpoint, row]));
     const current = new Map<string, WebhookEndpoint>();

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EndpointsRepository } from './endpoints.repository';
-import { panoraFailure } from './endpoints.exception';
+import { withNote } from './endpoints.exception';
 import { ENDPOINTS_LOG_CONTEXT } from './endpoints.service';
 import { CreateWebhookInput, PanoraApiError, PanoraClient, PanoraCreatedWebhook, PanoraWebhook } from '../panora';
 
@@ -37,7 +37,7 @@ export class PanoraRegistrar {
     try {
       return { created: await this.panora.createWebhook(input), warnings: [] };
     } catch (error) {
-      if (!(error instanceof PanoraApiError) || !error.mayHaveActed) throw panoraFailure(error);
+      if (!(error instanceof PanoraApiError) || !error.mayHaveActed) throw error;
       return this.settleFailedCreate(error, input.url, ownUrl);
     }
   }
@@ -49,7 +49,7 @@ export class PanoraRegistrar {
     } catch (listError) {
       const why = listError instanceof Error ? listError.message : String(listError);
       this.logger.warn(`${error.message}; could not list Panora's endpoints to look for one made anyway: ${why}`);
-      throw panoraFailure(
+      throw withNote(
         error,
         `. Panora may have registered ${url} anyway, and listing its endpoints to check failed too (${why}): ` +
           "look for it in Panora's dashboard and delete it",
@@ -60,7 +60,7 @@ export class PanoraRegistrar {
     const known = new Set(await this.repository.knownPanoraIds());
     const made = rows.filter((row) => row.url === url && row.active !== false && !known.has(row.id_webhook_endpoint));
     if (made.length === 0) {
-      throw panoraFailure(
+      throw withNote(
         error,
         `; Panora holds no new endpoint for ${url} (checked with GET /webhooks): nothing was registered`,
       );
@@ -68,7 +68,7 @@ export class PanoraRegistrar {
     const ids = made.map((row) => row.id_webhook_endpoint).join(', ');
     if (!ownUrl) {
       this.logger.warn(`${error.message}; Panora holds endpoint(s) ${ids} at ${url} that this service does not know`);
-      throw panoraFailure(
+      throw withNote(
         error,
         `. Panora holds endpoint(s) ${ids} at ${url} that this service does not know, perhaps made despite the ` +
           "failure: import the one to keep (POST /admin/endpoints/import) and delete the others in Panora's dashboard",
@@ -92,7 +92,7 @@ export class PanoraRegistrar {
       );
     }
     if (!adopted?.secret) {
-      throw panoraFailure(
+      throw withNote(
         error,
         `. Panora made ${ids} for ${url} anyway but listed it without a secret to verify with; ` +
           (warnings.length > 0 ? warnings.join('; ') : 'it was deleted, so nothing was registered'),
