@@ -1,11 +1,11 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { AppException } from '../../platform/http';
 import type { BulkReplayDto, EventDetail, EventSummary, ListEventsQuery } from './events.dto';
 import { normaliseEventType } from '../../panora';
 import { redactCredentials } from '../../platform/secrets';
 import { InboxSignal } from '../inbox-signal';
+import { EventsErrorCode, EventsException } from './events.exception';
 import { WebhookEventListener } from '../webhook-event-listener.entity';
 import { WebhookEvent } from '../webhook-event.entity';
 
@@ -97,10 +97,9 @@ export class EventsService {
           [event.id],
         );
         if (row?.pruned) throw prunedException(event.id);
-        throw new AppException(
-          HttpStatus.CONFLICT,
+        throw new EventsException(
+          EventsErrorCode.Busy,
           'The event is being processed right now: try again in a moment',
-          'EVENT_BUSY',
         );
       }
       // Every listener runs again: the ones that succeeded are marked unfinished (rows kept, counts go on).
@@ -149,16 +148,15 @@ export class EventsService {
 
   private async find(id: string): Promise<WebhookEvent> {
     const event = /^\d{1,19}$/.test(id) ? await this.events.findOne({ where: { id } }) : null;
-    if (!event) throw new AppException(HttpStatus.NOT_FOUND, `No event with id ${id.slice(0, 40)}`, 'EVENT_NOT_FOUND');
+    if (!event) throw new EventsException(EventsErrorCode.NotFound, `No event with id ${id.slice(0, 40)}`);
     return event;
   }
 }
 
-function prunedException(id: string): AppException {
-  return new AppException(
-    HttpStatus.CONFLICT,
+function prunedException(id: string): EventsException {
+  return new EventsException(
+    EventsErrorCode.PayloadPruned,
     `Event ${id} cannot be replayed: its payload was pruned after the retention period (INBOX_RETENTION_DAYS)`,
-    'EVENT_PAYLOAD_PRUNED',
   );
 }
 

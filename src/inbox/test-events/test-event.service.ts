@@ -1,12 +1,12 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppException } from '../../platform/http';
 import { EndpointSecretsService } from '../../endpoints';
 import { normaliseEventType, sampleEvent } from '../../panora';
+import { EventsErrorCode, EventsException } from '../events/events.exception';
 import type { TestEventResult } from './test-event.dto';
 import type { EventStatus } from '../webhook-event.entity';
 
@@ -32,14 +32,13 @@ export class TestEventService {
   async send(endpointId: string, type: string): Promise<TestEventResult> {
     const keys = await this.secrets.getVerificationKeys(endpointId);
     if (!keys || keys.length === 0) {
-      throw new AppException(
-        HttpStatus.NOT_FOUND,
+      throw new EventsException(
+        EventsErrorCode.EndpointNotFound,
         'Unknown, disabled or deleted endpoint (test events go to active endpoints only)',
-        'ENDPOINT_NOT_FOUND',
       );
     }
     const sample = sampleEvent(type);
-    if (!sample) throw new AppException(HttpStatus.BAD_REQUEST, `No sample payload for ${type}`, 'NO_SAMPLE');
+    if (!sample) throw new EventsException(EventsErrorCode.NoSample, `No sample payload for ${type}`);
     const key = (keys.find((k) => k.expiresAt === null) ?? keys[0]).key;
 
     const idEvent = randomUUID();
@@ -59,10 +58,9 @@ export class TestEventService {
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (error) {
-      throw new AppException(
-        HttpStatus.BAD_GATEWAY,
+      throw new EventsException(
+        EventsErrorCode.TestEventNotSent,
         `Could not post the test event to ${url}: ${(error as Error).message}`,
-        'TEST_EVENT_NOT_SENT',
       );
     }
     const text = await response.text();
@@ -75,10 +73,9 @@ export class TestEventService {
     if (response.status !== 200) {
       const message = (answer as { message?: unknown })?.message;
       const detail = typeof message === 'string' ? message : JSON.stringify(message ?? text).slice(0, 300);
-      throw new AppException(
-        HttpStatus.BAD_GATEWAY,
+      throw new EventsException(
+        EventsErrorCode.TestEventRejected,
         `The receive route answered ${response.status} to the test event: ${detail}`,
-        'TEST_EVENT_REJECTED',
       );
     }
     const [row] = await this.dataSource.query<{ id: string; status: EventStatus }[]>(
@@ -103,7 +100,7 @@ export class TestEventService {
     const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
     const address = server.address();
     if (!address || typeof address === 'string') {
-      throw new AppException(HttpStatus.SERVICE_UNAVAILABLE, 'The service is not listening on TCP', 'NOT_LISTENING');
+      throw new EventsException(EventsErrorCode.NotListening, 'The service is not listening on TCP');
     }
     const host =
       address.address === '0.0.0.0' || address.address === '::'
