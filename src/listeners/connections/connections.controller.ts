@@ -1,4 +1,4 @@
-import { Controller, Get, HttpStatus, Logger, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, Logger, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiOkResponse,
@@ -8,8 +8,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { AdminAuthGuard, AppException, ApiAdminAuth, ApiErrors, ErrorBodyDto } from '../../platform/http';
-import { PanoraApiError } from '../../panora';
+import { AdminAuthGuard, ApiAdminAuth, ApiErrors, ErrorBodyDto } from '../../platform/http';
 import {
   ConnectionListDto,
   ConnectionTokenDto,
@@ -57,15 +56,9 @@ export class ConnectionsController {
     502: 'Panora refused or failed (the message says what Panora answered)',
   })
   @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'PANORA_API_KEY is unset' })
-  async reconcile() {
-    try {
-      return await this.reconciler.reconcile();
-    } catch (error) {
-      // What Panora answered is the admin's to see (the client's messages never carry the API key).
-      if (error instanceof PanoraApiError)
-        throw new AppException(HttpStatus.BAD_GATEWAY, error.message, 'PANORA_ERROR');
-      throw error;
-    }
+  reconcile() {
+    // A failure at Panora goes up as it is: the HTTP edge answers 502 with what Panora answered.
+    return this.reconciler.reconcile();
   }
 
   @Get(':id')

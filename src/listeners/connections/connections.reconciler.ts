@@ -1,10 +1,10 @@
-import { HttpStatus, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppException } from '../../platform/http';
 import type { Env } from '../../platform/config';
 import { PanoraClient } from '../../panora';
+import { ConnectionsErrorCode, ConnectionsException } from './connections.exception';
 import { ConnectionsService, UpsertOutcome } from './connections.service';
 
 export interface ReconcileReport {
@@ -65,11 +65,7 @@ export class ConnectionsReconciler implements OnApplicationBootstrap, OnModuleDe
   reconcile(): Promise<ReconcileReport> {
     if (!this.enabled) {
       return Promise.reject(
-        new AppException(
-          HttpStatus.SERVICE_UNAVAILABLE,
-          'Reconciliation needs PANORA_API_KEY',
-          'PANORA_NOT_CONFIGURED',
-        ),
+        new ConnectionsException(ConnectionsErrorCode.PanoraNotConfigured, 'Reconciliation needs PANORA_API_KEY'),
       );
     }
     this.running ??= this.run().finally(() => (this.running = undefined));
@@ -85,7 +81,7 @@ export class ConnectionsReconciler implements OnApplicationBootstrap, OnModuleDe
         locked: boolean;
       }[];
       if (!locked)
-        throw new AppException(HttpStatus.CONFLICT, 'Another instance is reconciling right now', 'RECONCILE_BUSY');
+        throw new ConnectionsException(ConnectionsErrorCode.ReconcileBusy, 'Another instance is reconciling right now');
       try {
         return await this.pull();
       } finally {

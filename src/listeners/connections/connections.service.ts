@@ -1,11 +1,11 @@
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { OutboxService } from '../../outbox';
-import { AppException } from '../../platform/http';
 import { SecretBox } from '../../platform/secrets';
 import { PermanentEventError } from '../../dispatch';
 import type { PanoraConnection } from '../../panora';
 import { Connection } from './connection.entity';
+import { ConnectionsErrorCode, ConnectionsException } from './connections.exception';
 import { ConnectionsRepository, type ConnectionFacts as Facts, type ConnectionFilter } from './connections.repository';
 
 export type { ConnectionFilter } from './connections.repository';
@@ -213,7 +213,10 @@ export class ConnectionsService {
   async token(idConnection: string): Promise<{ idConnection: string; connectionToken: string }> {
     const connection = await this.find(idConnection, true);
     if (!connection.sealedConnectionToken) {
-      throw new AppException(HttpStatus.NOT_FOUND, `Connection ${idConnection} has no connection token`, 'NO_TOKEN');
+      throw new ConnectionsException(
+        ConnectionsErrorCode.NoToken,
+        `Connection ${idConnection} has no connection token`,
+      );
     }
     return { idConnection, connectionToken: this.secretBox.open(connection.sealedConnectionToken) };
   }
@@ -226,10 +229,9 @@ export class ConnectionsService {
   private async find(idConnection: string, withToken = false): Promise<Connection> {
     const connection = idConnection.length <= 255 ? await this.connections.find(idConnection, withToken) : null;
     if (!connection)
-      throw new AppException(
-        HttpStatus.NOT_FOUND,
+      throw new ConnectionsException(
+        ConnectionsErrorCode.NotFound,
         `No connection with id ${idConnection.slice(0, 64)}`,
-        'CONNECTION_NOT_FOUND',
       );
     return connection;
   }
