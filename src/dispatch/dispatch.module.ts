@@ -3,16 +3,18 @@ import { DiscoveryModule } from '@nestjs/core';
 import { WebhooksModule } from '../inbox';
 import { DispatchQueueRepository } from './dispatch-queue.repository';
 import { DispatcherService } from './dispatcher.service';
+import { ListenerRegistry } from './listener-registry';
 
 /**
  * Works the inbox: claims stored events (the inbox row is the job), hands each to the listeners
- * declared with `@OnPanoraEvent` / `@OnPanoraEventBatch` in any module, and records every
- * listener's outcome, retrying with backoff or marking the event dead. The listener modules
- * depend on this module's decorators and event class; it depends on none of them.
+ * declared with `@OnPanoraEvent` / `@OnPanoraEventBatch` in any module (found at start-up by the
+ * ListenerRegistry), and records every listener's outcome, retrying with backoff or marking the
+ * event dead. The listener modules depend on this module's decorators and event class; it depends
+ * on none of them.
  */
 @Module({
   imports: [DiscoveryModule, WebhooksModule],
-  providers: [DispatchQueueRepository, DispatcherService],
+  providers: [DispatchQueueRepository, ListenerRegistry, DispatcherService],
   exports: [DispatcherService],
 })
 export class DispatchModule {}

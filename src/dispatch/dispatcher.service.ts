@@ -1,18 +1,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ConfigService } from '@nestjs/config';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { Env } from '../platform/config';
 import { PgNotifications } from '../platform/database';
 import { Metrics } from '../platform/metrics';
 import { SecretBox, revealCredentials } from '../platform/secrets';
-import { BatchListener, findBatchListeners, runBatch } from './batch-listeners';
 import { AbandonedRow, ClaimedRow, DispatchQueueRepository } from './dispatch-queue.repository';
 import { INBOX_CHANNEL, InboxSignal, InboxWriter } from '../inbox';
 import { keepLease } from './lease';
-import { ListenerRun, PanoraWebhookEvent } from './panora-event';
+import { ListenerRegistry } from './listener-registry';
+import { dueBatches, ListenerRun, runBatch, RunningEvent } from './listener-run';
+import { PanoraWebhookEvent } from './panora-event';
 import { decideOutcome, Outcome, payloadError, RetryOptions } from './retry-policy';
+
+/** A claimed row as its listeners get it, and the run that collects their outcomes. */
+interface ClaimedEvent extends RunningEvent {
+  row: ClaimedRow;
+}
 
 /**
  * Takes stored events from the inbox and hands them to the listeners, at least once, across any
@@ -45,16 +49,13 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   private again = false;
   private stopped = false;
   private poll?: NodeJS.Timeout;
-  private batchListeners: BatchListener[] = [];
   private nextDue?: NodeJS.Timeout;
 
   constructor(
     private readonly queue: DispatchQueueRepository,
-    private readonly emitter: EventEmitter2,
     private readonly secretBox: SecretBox,
     private readonly notifications: PgNotifications,
-    private readonly discovery: DiscoveryService,
-    private readonly metadataScanner: MetadataScanner,
+    private readonly listeners: ListenerRegistry,
     private readonly metrics: Metrics,
     private readonly inbox: InboxWriter,
     private readonly inboxSignal: InboxSignal,
@@ -73,7 +74,6 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   onApplicationBootstrap(): void {
-    this.batchListeners = findBatchListeners(this.discovery, this.metadataScanner);
     this.notifications.subscribe(INBOX_CHANNEL, () => this.wake());
     this.inboxSignal.subscribe(() => this.wake());
     this.notifications.onReconnect(() => this.wake());
@@ -206,13 +206,13 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       const events = rows.map((row) => this.toEvent(row));
       let next = 0;
       const worker = async () => {
-        while (next < events.length) await this.emit(events[next++]);
+        while (next < events.length) await this.runSingles(events[next++]);
       };
       await Promise.all([
         ...Array.from({ length: Math.min(this.concurrency, events.length) }, worker),
-        ...this.batchListeners.map((listener) => runBatch(listener, events)),
+        ...[...dueBatches(events, this.listeners)].map(([listener, due]) => runBatch(listener, due)),
       ]);
-      outcomes = events.map(({ row, event }) => decideOutcome(row, event.run, this.retry));
+      outcomes = events.map(({ row, run }) => decideOutcome(row, run, this.retry));
     } finally {
       await lease.stop();
     }
@@ -221,7 +221,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     this.metrics.eventsDispatched(recorded.map((o) => ({ ...o, receivedAt: o.row.received_at })));
   }
 
-  private toEvent(row: ClaimedRow): { row: ClaimedRow; event: PanoraWebhookEvent; error?: unknown } {
+  private toEvent(row: ClaimedRow): ClaimedEvent {
     const run = new ListenerRun(new Set(row.done ?? []));
     const meta = {
       inboxId: String(row.id),
@@ -232,30 +232,21 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
       attempt: row.attempts,
     };
     try {
-      return {
-        row,
-        event: new PanoraWebhookEvent(row.normalized_type, revealCredentials(row.payload, this.secretBox), meta, run),
-      };
+      const data = revealCredentials(row.payload, this.secretBox);
+      return { row, event: new PanoraWebhookEvent(row.normalized_type, data, meta), run };
     } catch (error) {
       run.recordFailure('dispatcher', payloadError(error));
-      return { row, event: new PanoraWebhookEvent(row.normalized_type, null, meta, run), error };
+      return { row, event: new PanoraWebhookEvent(row.normalized_type, null, meta), run, error };
     }
   }
 
-  private async emit({
-    row,
-    event,
-    error,
-  }: {
-    row: ClaimedRow;
-    event: PanoraWebhookEvent;
-    error?: unknown;
-  }): Promise<void> {
+  /** Runs the event's single listeners still due (through EventEmitter2) and collects their outcomes. */
+  private async runSingles({ event, run, error }: ClaimedEvent): Promise<void> {
     if (error) return;
     try {
-      await this.emitter.emitAsync(PanoraWebhookEvent.eventName(row.normalized_type), event);
+      for (const outcome of await this.listeners.emit(event, (id) => run.shouldRun(id))) run.record(outcome);
     } catch (failure) {
-      event.run.recordFailure('dispatcher', failure);
+      run.recordFailure('dispatcher', failure);
     }
   }
 

@@ -5,14 +5,15 @@ import { join } from 'node:path';
  * The dispatcher's layout (issue 14): one job per file (file sizes: src/layout.spec.ts). Scheduling and
  * invocation in the service; the queue's SQL (claim, lease renewal, outcomes, next due) only in the
  * repository, its bookkeeping committed with `synchronous_commit = off`; the lease timer, the retry
- * policy and the batch-listener discovery apart, without SQL.
+ * policy, the listener registry (discovery) and the listener run (outcomes, batches) apart, without SQL.
  */
 const FILES = [
   'dispatcher.service.ts',
   'dispatch-queue.repository.ts',
   'lease.ts',
   'retry-policy.ts',
-  'batch-listeners.ts',
+  'listener-registry.ts',
+  'listener-run.ts',
 ];
 const source = (file: string) => readFileSync(join(__dirname, file), 'utf8');
 

@@ -1,4 +1,3 @@
-import { OnEvent } from '@nestjs/event-emitter';
 import type { PanoraEventType, PanoraPayload } from '../panora';
 
 /**
@@ -18,27 +17,6 @@ export function isPermanent(error: unknown): boolean {
   return error instanceof PermanentEventError;
 }
 
-/** What the dispatcher learns from one run of the listeners of an event. */
-export class ListenerRun {
-  readonly succeeded = new Set<string>();
-  readonly failed = new Map<string, Error>();
-
-  /** @param done listeners that already succeeded on an earlier attempt: they do not run again. */
-  constructor(private readonly done: ReadonlySet<string> = new Set()) {}
-
-  shouldRun(listenerId: string): boolean {
-    return !this.done.has(listenerId);
-  }
-
-  recordSuccess(listenerId: string): void {
-    this.succeeded.add(listenerId);
-  }
-
-  recordFailure(listenerId: string, error: unknown): void {
-    this.failed.set(listenerId, error instanceof Error ? error : new Error(String(error)));
-  }
-}
-
 export interface PanoraEventMeta {
   /** Our inbox row id. */
   inboxId: string;
@@ -53,7 +31,7 @@ export interface PanoraEventMeta {
 }
 
 /**
- * A stored, verified Panora delivery, emitted by the dispatcher to the listeners of its normalised
+ * A stored, verified Panora delivery, handed by the dispatcher to the listeners of its normalised
  * type. Listeners subscribe with `@OnPanoraEvent`, never with a bare string.
  */
 export class PanoraWebhookEvent<T = unknown> {
@@ -61,8 +39,6 @@ export class PanoraWebhookEvent<T = unknown> {
     readonly type: string,
     readonly data: T,
     readonly meta: PanoraEventMeta,
-    /** @internal the dispatcher's bookkeeping */
-    readonly run: ListenerRun = new ListenerRun(),
   ) {}
 
   static eventName(type: string): string {
@@ -70,45 +46,37 @@ export class PanoraWebhookEvent<T = unknown> {
   }
 }
 
-const LISTENER_IDS = new Set<string>();
+/** Set on a listener method by `@OnPanoraEvent` / `@OnPanoraEventBatch`; read by the ListenerRegistry. */
+export const PANORA_LISTENER = 'panora:listener';
+
+export interface ListenerMetadata {
+  kind: 'single' | 'batch';
+  types: string[];
+  listenerId: string;
+}
+
+/** Adds one listener declaration to the method (a method may carry several). */
+function declareListener(method: object, metadata: ListenerMetadata): void {
+  const declared = (Reflect.getOwnMetadata(PANORA_LISTENER, method) as ListenerMetadata[] | undefined) ?? [];
+  Reflect.defineMetadata(PANORA_LISTENER, [...declared, metadata], method);
+}
 
 /**
- * Subscribes a method to one or more Panora event types. The dispatcher records the outcome per
- * `listenerId` (stable, unique: it is stored with each event), retries a failed listener with
+ * Subscribes a method to one or more Panora event types. The method succeeds by returning and fails
+ * by throwing; the dispatcher records the outcome per `listenerId` (stable, unique across the app —
+ * start-up fails on a duplicate: it is stored with each event), retries a failed listener with
  * backoff, and never runs a listener again for an event it already handled. The method should be
  * idempotent: delivery to listeners is at least once.
  */
 export function OnPanoraEvent<K extends PanoraEventType>(types: K | K[], listenerId: string) {
   return (
-    target: object,
-    key: string | symbol,
+    _target: object,
+    _key: string | symbol,
     descriptor: TypedPropertyDescriptor<(event: PanoraWebhookEvent<PanoraPayload<K>>) => Promise<void>>,
   ) => {
-    if (LISTENER_IDS.has(listenerId)) throw new Error(`Duplicate Panora listener id "${listenerId}"`);
-    LISTENER_IDS.add(listenerId);
-    const handler = descriptor.value!;
-    descriptor.value = async function (this: unknown, event: PanoraWebhookEvent<PanoraPayload<K>>) {
-      if (!event.run.shouldRun(listenerId)) return;
-      try {
-        await handler.call(this, event);
-        event.run.recordSuccess(listenerId);
-      } catch (error) {
-        event.run.recordFailure(listenerId, error);
-      }
-    };
-    // One OnEvent per name: EventEmitter2 reads an array as the segments of one namespaced event.
-    for (const type of Array.isArray(types) ? types : [types]) {
-      OnEvent(PanoraWebhookEvent.eventName(type), { promisify: true, suppressErrors: false })(target, key, descriptor);
-    }
+    declareListener(descriptor.value!, { kind: 'single', types: Array.isArray(types) ? types : [types], listenerId });
     return descriptor;
   };
-}
-
-export const PANORA_BATCH_LISTENER = 'panora:batch-listener';
-
-export interface BatchListenerMetadata {
-  types: string[];
-  listenerId: string;
 }
 
 /**
@@ -124,10 +92,7 @@ export function OnPanoraEventBatch<K extends PanoraEventType>(types: K | K[], li
     _key: string | symbol,
     descriptor: TypedPropertyDescriptor<(events: PanoraWebhookEvent<PanoraPayload<K>>[]) => Promise<void>>,
   ) => {
-    if (LISTENER_IDS.has(listenerId)) throw new Error(`Duplicate Panora listener id "${listenerId}"`);
-    LISTENER_IDS.add(listenerId);
-    const metadata: BatchListenerMetadata = { types: Array.isArray(types) ? types : [types], listenerId };
-    Reflect.defineMetadata(PANORA_BATCH_LISTENER, metadata, descriptor.value!);
+    declareListener(descriptor.value!, { kind: 'batch', types: Array.isArray(types) ? types : [types], listenerId });
     return descriptor;
   };
 }

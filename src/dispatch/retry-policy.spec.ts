@@ -1,6 +1,7 @@
 import { SecretBoxError } from '../platform/secrets/secret-box';
 import type { ClaimedRow } from './dispatch-queue.repository';
-import { ListenerRun, PermanentEventError } from './panora-event';
+import { ListenerRun } from './listener-run';
+import { PermanentEventError } from './panora-event';
 import { decideOutcome, payloadError } from './retry-policy';
 
 const options = { maxAttempts: 3, retryBaseMs: 1_000, retryMaxMs: 60_000 };

@@ -1,7 +1,8 @@
 import { backoffDelay } from '../platform/backoff';
 import { SecretBoxError } from '../platform/secrets';
 import type { ClaimedRow, OutcomeRecord } from './dispatch-queue.repository';
-import { isPermanent, ListenerRun, PermanentEventError } from './panora-event';
+import type { ListenerRun } from './listener-run';
+import { isPermanent, PermanentEventError } from './panora-event';
 
 export interface Outcome extends OutcomeRecord {
   row: ClaimedRow;
