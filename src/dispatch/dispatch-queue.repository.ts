@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Env } from '../platform/config';
+import { dispatchConfig, type DispatchConfig } from './dispatch.config';
 
 export interface ClaimedRow {
   id: string;
@@ -65,12 +64,12 @@ export class DispatchQueueRepository {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    config: ConfigService<Env, true>,
+    @dispatchConfig.inject() config: DispatchConfig,
   ) {
-    this.maxAttempts = config.get('WEBHOOK_MAX_ATTEMPTS', { infer: true });
-    this.batchSize = config.get('DISPATCH_BATCH_SIZE', { infer: true });
-    this.batchBytes = config.get('DISPATCH_BATCH_BYTES', { infer: true });
-    this.leaseMs = config.get('DISPATCH_LEASE_MS', { infer: true });
+    this.maxAttempts = config.maxAttempts;
+    this.batchSize = config.batchSize;
+    this.batchBytes = config.batchBytes;
+    this.leaseMs = config.leaseMs;
   }
 
   /**

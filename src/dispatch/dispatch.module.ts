@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { WebhooksModule } from '../inbox';
+import { DispatchMetrics } from './dispatch-metrics';
 import { DispatchQueueRepository } from './dispatch-queue.repository';
+import { dispatchConfig } from './dispatch.config';
 import { DispatcherService } from './dispatcher.service';
 import { ListenerRegistry } from './listener-registry';
 
@@ -14,7 +16,7 @@ import { ListenerRegistry } from './listener-registry';
  */
 @Module({
   imports: [DiscoveryModule, WebhooksModule],
-  providers: [DispatchQueueRepository, ListenerRegistry, DispatcherService],
+  providers: [dispatchConfig.provider, DispatchMetrics, DispatchQueueRepository, ListenerRegistry, DispatcherService],
   exports: [DispatcherService],
 })
 export class DispatchModule {}

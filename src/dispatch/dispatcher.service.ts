@@ -1,9 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { Env } from '../platform/config';
 import { PgNotifications } from '../platform/database';
-import { Metrics } from '../platform/metrics';
 import { SecretBox, revealCredentials } from '../platform/secrets';
 import { AbandonedRow, ClaimedRow, DispatchQueueRepository } from './dispatch-queue.repository';
 import { INBOX_CHANNEL, InboxSignal, InboxWriter } from '../inbox';
@@ -13,6 +10,8 @@ import { dueBatches, ListenerRun, runBatch, RunningEvent } from './listener-run'
 import { PanoraWebhookEvent } from './panora-event';
 import { decideOutcome, Outcome, payloadError, RetryOptions } from './retry-policy';
 
+import { DispatchMetrics } from './dispatch-metrics';
+import { dispatchConfig, type DispatchConfig } from './dispatch.config';
 /** A claimed row as its listeners get it, and the run that collects their outcomes. */
 interface ClaimedEvent extends RunningEvent {
   row: ClaimedRow;
@@ -56,21 +55,21 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     private readonly secretBox: SecretBox,
     private readonly notifications: PgNotifications,
     private readonly listeners: ListenerRegistry,
-    private readonly metrics: Metrics,
+    private readonly metrics: DispatchMetrics,
     private readonly inbox: InboxWriter,
     private readonly inboxSignal: InboxSignal,
-    config: ConfigService<Env, true>,
+    @dispatchConfig.inject() config: DispatchConfig,
   ) {
     this.retry = {
-      maxAttempts: config.get('WEBHOOK_MAX_ATTEMPTS', { infer: true }),
-      retryBaseMs: config.get('WEBHOOK_RETRY_BASE_MS', { infer: true }),
-      retryMaxMs: config.get('WEBHOOK_RETRY_MAX_MS', { infer: true }),
+      maxAttempts: config.maxAttempts,
+      retryBaseMs: config.retryBaseMs,
+      retryMaxMs: config.retryMaxMs,
     };
-    this.concurrency = config.get('DISPATCH_CONCURRENCY', { infer: true });
-    this.pollMs = config.get('DISPATCH_POLL_MS', { infer: true });
-    this.leaseMs = config.get('DISPATCH_LEASE_MS', { infer: true });
-    this.yieldMs = config.get('DISPATCH_YIELD_MS', { infer: true });
-    this.parallelRounds = config.get('DISPATCH_PARALLEL_ROUNDS', { infer: true });
+    this.concurrency = config.concurrency;
+    this.pollMs = config.pollMs;
+    this.leaseMs = config.leaseMs;
+    this.yieldMs = config.yieldMs;
+    this.parallelRounds = config.parallelRounds;
   }
 
   onApplicationBootstrap(): void {

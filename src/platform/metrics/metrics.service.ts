@@ -11,55 +11,12 @@ export const METRIC_PREFIX = 'panora_webhooks_';
  * dispatch/, the outbox's in outbox/, the Panora client's in panora/). Instruments are counters,
  * histograms and gauges read at scrape time; recording is a label lookup and an increment.
  */
-/** What the dispatcher settled for one event in a round. */
-export interface DispatchOutcome {
-  status: 'processed' | 'failed' | 'dead';
-  receivedAt: Date;
-  listeners: { name: string; status: string }[];
-}
-
 @Injectable()
 export class Metrics {
   readonly registry = new Registry();
-  // TODO(issue 14): the dispatcher's instruments move to dispatch/ with its listener registry.
-  private readonly processingLag: Histogram<'outcome'>;
-  private readonly listenerFailures: Counter<'listener'>;
-  private readonly deadEvents: Counter<'listener'>;
-  private readonly listenerLabel = new BoundedLabel(100);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    this.processingLag = this.histogram(
-      'processing_lag_seconds',
-      'Time from receipt to the end of processing (every listener done, or the event dead), by outcome',
-      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 24 * 3600],
-      ['outcome'],
-    );
-    this.listenerFailures = this.counter(
-      'listener_failures_total',
-      'Listener runs that failed (retried later, or the event died), by listener',
-      ['listener'],
-    );
-    this.deadEvents = this.counter(
-      'dead_events_total',
-      'Events that died after the last attempt, by failing listener',
-      ['listener'],
-    );
-  }
-
-  /** After the dispatcher recorded a round's outcomes. */
-  eventsDispatched(outcomes: readonly DispatchOutcome[], now = Date.now()): void {
-    for (const outcome of outcomes) {
-      if (outcome.status !== 'failed') {
-        this.processingLag.observe({ outcome: outcome.status }, Math.max(0, now - outcome.receivedAt.getTime()) / 1000);
-      }
-      for (const listener of outcome.listeners) {
-        if (listener.status !== 'failed' && listener.status !== 'dead') continue;
-        const label = this.listenerLabel.of(listener.name);
-        this.listenerFailures.inc({ listener: label });
-        if (listener.status === 'dead') this.deadEvents.inc({ listener: label });
-      }
-    }
   }
 
   counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
