@@ -11,7 +11,7 @@ export enum EndpointErrorCode {
 
 /**
  * An error of the registration module. A failed call to Panora is not one: the PanoraApiError
- * goes up as it is, and the HTTP edge answers it (502 PANORA_ERROR, 503 PANORA_NOT_CONFIGURED).
+ * goes up as it is, a domain exception of its own (502 PANORA_ERROR, 503 PANORA_NOT_CONFIGURED).
  */
 export class EndpointException extends DomainException<EndpointErrorCode> {
   protected readonly statuses = {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Injectable, Logger } from '@nestjs/common';
+import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
+import { DomainException } from '../platform/http';
 
 /** What went wrong talking to Panora. */
 export type PanoraFailure =
@@ -15,11 +16,24 @@ export type PanoraFailure =
   /** A 2xx whose body is not what the call relies on. */
   | 'malformed';
 
+export enum PanoraErrorCode {
+  Failed = 'PANORA_ERROR',
+  NotConfigured = 'PANORA_NOT_CONFIGURED',
+}
+
 /**
  * A failed call to Panora's management API. The message says what Panora answered and to which
  * route; it never carries the API key (it is redacted should Panora echo it).
+ *
+ * Services let it go up: it is the one mapping of Panora's failures to an answer, 503
+ * PANORA_NOT_CONFIGURED when PANORA_API_KEY is unset, else 502 PANORA_ERROR with what Panora
+ * answered, and a hint when Panora refused the key.
  */
-export class PanoraApiError extends Error {
+export class PanoraApiError extends DomainException<PanoraErrorCode> {
+  protected readonly statuses = {
+    [PanoraErrorCode.Failed]: HttpStatus.BAD_GATEWAY,
+    [PanoraErrorCode.NotConfigured]: HttpStatus.SERVICE_UNAVAILABLE,
+  };
   readonly failure: PanoraFailure;
   /** e.g. `POST /webhooks` */
   readonly route: string;
@@ -38,13 +52,16 @@ export class PanoraApiError extends Error {
     mayHaveActed?: boolean;
     message: string;
   }) {
-    super(init.message);
-    this.name = PanoraApiError.name;
+    super(init.failure === 'not_configured' ? PanoraErrorCode.NotConfigured : PanoraErrorCode.Failed, init.message);
     this.failure = init.failure;
     this.route = init.route;
     this.status = init.status ?? null;
     this.panoraMessage = init.panoraMessage ?? null;
     this.mayHaveActed = init.mayHaveActed ?? false;
+  }
+
+  override get answer(): string {
+    return this.status === 401 || this.status === 403 ? `${this.message}; check PANORA_API_KEY` : this.message;
   }
 }
 

@@ -11,7 +11,7 @@ export enum ConnectionsErrorCode {
 
 /**
  * An error of the connections module. A failed call to Panora is not one: the PanoraApiError goes
- * up as it is, and the HTTP edge answers it (502 PANORA_ERROR).
+ * up as it is, a domain exception of its own (502 PANORA_ERROR).
  */
 export class ConnectionsException extends DomainException<ConnectionsErrorCode> {
   protected readonly statuses = {

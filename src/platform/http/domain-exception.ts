@@ -27,8 +27,18 @@ export abstract class DomainException<C extends string = string> extends Error {
     this.name = new.target.name;
   }
 
+  /** What the answer's `message` says: the message, unless the module adds to it. */
+  get answer(): string {
+    return this.message;
+  }
+
   /** The status this exception's code answers with. */
   get httpStatus(): number {
     return this.statuses[this.code];
   }
+}
+
+/** True for any module's DomainException (typed with its code as a string). */
+export function isDomainException(error: unknown): error is DomainException {
+  return error instanceof DomainException;
 }

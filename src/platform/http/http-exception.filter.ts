@@ -8,8 +8,7 @@ import {
   NotFoundException,
 } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { DomainException } from './domain-exception';
-import { panoraFailure } from './panora-failure';
+import { isDomainException } from './domain-exception';
 
 export interface ErrorBody {
   statusCode: number;
@@ -58,8 +57,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 /**
  * The one exception filter. Errors a user can cause keep their status and message: a module's
- * DomainException answers with the status its code maps to, a failed call to Panora through the
- * one mapping of panora-failure.ts. Anything else is logged and answered with a generic message,
+ * DomainException (a failed call to Panora is one: PanoraApiError) answers with the status its
+ * code maps to. Anything else is logged and answered with a generic message,
  * so internal details (and secrets that may sit in them) never reach a response.
  */
 @Catch()
@@ -89,11 +88,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
   }
 
   private toBody(exception: unknown): ErrorBody {
-    const domain: DomainException | undefined =
-      exception instanceof DomainException ? exception : panoraFailure(exception);
-    if (domain) {
-      const status = domain.httpStatus;
-      return { statusCode: status, error: reason(status), message: domain.message, code: domain.code };
+    if (isDomainException(exception)) {
+      const status = exception.httpStatus;
+      return { statusCode: status, error: reason(status), message: exception.answer, code: exception.code };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
