@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Env } from '../platform/config';
+import { endpointsConfig, type EndpointsConfig } from './endpoints.config';
 import { EndpointErrorCode, EndpointException } from './endpoints.exception';
 
 /** Whether a change holds a live mark (one not past the lease); the SQL reads `leaseMs` as $2. */
@@ -31,9 +30,9 @@ export class EndpointChangeLock {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    config: ConfigService<Env, true>,
+    @endpointsConfig.inject() config: EndpointsConfig,
   ) {
-    this.leaseMs = Math.max(60_000, 30 * config.get('PANORA_TIMEOUT_MS', { infer: true }));
+    this.leaseMs = config.changeLeaseMs;
   }
 
   /** A token for a change that creates the endpoint: the new row is inserted already marked with it. */

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { Env } from '../platform/config';
+import { endpointsConfig, type EndpointsConfig } from './endpoints.config';
 import { SecretBox } from '../platform/secrets';
 import { EndpointChangeLock } from './endpoint-change-lock';
 import { EndpointOverlaps, sameSet, unique } from './endpoint-scopes';
@@ -33,9 +32,9 @@ export class EndpointImportService {
     private readonly secretBox: SecretBox,
     private readonly endpointSecrets: EndpointSecretsService,
     private readonly changes: EndpointChangeLock,
-    config: ConfigService<Env, true>,
+    @endpointsConfig.inject() config: EndpointsConfig,
   ) {
-    this.graceSeconds = config.get('SECRET_ROTATION_GRACE', { infer: true });
+    this.graceSeconds = config.rotationGraceSeconds;
   }
 
   /**

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { Env } from '../platform/config';
+import { endpointsConfig, type EndpointsConfig } from './endpoints.config';
 import type { EndpointView } from './endpoint-views.dto';
 import type { WebhookEndpoint } from './webhook-endpoint.entity';
 
@@ -10,9 +9,8 @@ export class EndpointViewMapper {
   /** PUBLIC_BASE_URL, or this service on localhost. */
   readonly publicBaseUrl: string;
 
-  constructor(config: ConfigService<Env, true>) {
-    this.publicBaseUrl =
-      config.get('PUBLIC_BASE_URL', { infer: true }) ?? `http://localhost:${config.get('PORT', { infer: true })}`;
+  constructor(@endpointsConfig.inject() config: EndpointsConfig) {
+    this.publicBaseUrl = config.publicBaseUrl;
   }
 
   receiveUrl(id: string): string {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { endpointsConfig } from './endpoints.config';
 import { EndpointChangeLock } from './endpoint-change-lock';
 import { EndpointImportService } from './endpoint-import.service';
 import { EndpointRegistrationService } from './endpoint-registration.service';
@@ -23,6 +24,7 @@ import { WebhookEndpoint } from './webhook-endpoint.entity';
   imports: [TypeOrmModule.forFeature([WebhookEndpoint, WebhookEndpointSecret]), PanoraModule],
   controllers: [EndpointsController],
   providers: [
+    endpointsConfig.provider,
     EndpointChangeLock,
     EndpointSecretsService,
     EndpointsRepository,

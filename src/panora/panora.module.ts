@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { Env } from '../platform/config';
+import { panoraConfig, type PanoraConfig } from './panora.config';
 import { Metrics } from '../platform/metrics';
 import { PanoraClient } from './panora.client';
 
@@ -12,10 +11,11 @@ import { PanoraClient } from './panora.client';
  */
 @Module({
   providers: [
+    panoraConfig.provider,
     {
       provide: PanoraClient,
-      inject: [ConfigService, Metrics],
-      useFactory: (config: ConfigService<Env, true>, metrics: Metrics) => {
+      inject: [panoraConfig.token, Metrics],
+      useFactory: (config: PanoraConfig, metrics: Metrics) => {
         const requests = metrics.counter(
           'panora_api_requests_total',
           "Requests to Panora's management API, by route and HTTP status (timeout or network when no answer came)",
@@ -28,9 +28,9 @@ import { PanoraClient } from './panora.client';
           ['route'],
         );
         return new PanoraClient({
-          baseUrl: config.get('PANORA_BASE_URL', { infer: true }),
-          apiKey: config.get('PANORA_API_KEY', { infer: true }),
-          timeoutMs: config.get('PANORA_TIMEOUT_MS', { infer: true }),
+          baseUrl: config.baseUrl,
+          apiKey: config.apiKey,
+          timeoutMs: config.timeoutMs,
           // One HTTP attempt: `route` with ids as `:id`, `status` the HTTP status or timeout / network.
           onAttempt: (route, status, ms) => {
             requests.inc({ route, status: String(status) });

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
-import type { Env } from '../../platform/config';
+import { connectionsConfig, type ConnectionsConfig } from './connections.config';
 import { PanoraApiError, PanoraClient, type PanoraConnection } from '../../panora';
 import { OnPanoraEvent, PanoraWebhookEvent, PermanentEventError } from '../../dispatch';
 import { ConnectionsService } from './connections.service';
@@ -18,9 +17,9 @@ export class ConnectionsListener {
   constructor(
     private readonly connections: ConnectionsService,
     private readonly panora: PanoraClient,
-    config: ConfigService<Env, true>,
+    @connectionsConfig.inject() config: ConnectionsConfig,
   ) {
-    this.canResolve = config.get('PANORA_API_KEY', { infer: true }) !== undefined;
+    this.canResolve = config.panoraReachable;
   }
 
   @OnPanoraEvent('connection.created', 'connections.store')

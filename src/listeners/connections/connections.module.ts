@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { OutboxModule } from '../../outbox';
 import { PanoraModule } from '../../panora';
 import { Connection } from './connection.entity';
+import { connectionsConfig } from './connections.config';
 import { ConnectionsController } from './connections.controller';
 import { ConnectionsListener } from './connections.listener';
 import { ConnectionsReconciler } from './connections.reconciler';
@@ -13,7 +14,13 @@ import { ConnectionsService } from './connections.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Connection]), PanoraModule, OutboxModule],
   controllers: [ConnectionsController],
-  providers: [ConnectionsRepository, ConnectionsService, ConnectionsListener, ConnectionsReconciler],
+  providers: [
+    connectionsConfig.provider,
+    ConnectionsRepository,
+    ConnectionsService,
+    ConnectionsListener,
+    ConnectionsReconciler,
+  ],
   exports: [ConnectionsService],
 })
 export class ConnectionsModule {}

@@ -1,8 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { Env } from '../../platform/config';
+import { connectionsConfig, type ConnectionsConfig } from './connections.config';
 import { PanoraClient } from '../../panora';
 import { ConnectionsErrorCode, ConnectionsException } from './connections.exception';
 import { ConnectionsService, UpsertOutcome } from './connections.service';
@@ -38,10 +37,10 @@ export class ConnectionsReconciler implements OnApplicationBootstrap, OnModuleDe
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly connections: ConnectionsService,
     private readonly panora: PanoraClient,
-    config: ConfigService<Env, true>,
+    @connectionsConfig.inject() config: ConnectionsConfig,
   ) {
-    this.enabled = config.get('PANORA_API_KEY', { infer: true }) !== undefined;
-    this.intervalMs = config.get('CONNECTIONS_RECONCILE_INTERVAL', { infer: true }) * 1000;
+    this.enabled = config.panoraReachable;
+    this.intervalMs = config.reconcileIntervalMs;
   }
 
   onApplicationBootstrap(): void {
