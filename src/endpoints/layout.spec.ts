@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { importCycles, sourceFiles } from '../../test/support/layout';
+import { sourceFiles } from '../../test/support/layout';
 
 /**
  * The registration module's layout (issue 14; file sizes: src/layout.spec.ts): the queries of
@@ -27,8 +27,8 @@ describe('Registration layout', () => {
     expect(querying).toEqual([]);
   });
 
-  it('should have a repository, and no import cycle (the entities included)', () => {
+  // Import cycles, here and everywhere in src/: npm run lint:deps (.dependency-cruiser.cjs).
+  it('should have a repository', () => {
     expect(sources.map(name)).toContain('endpoints.repository.ts');
-    expect(importCycles(sources, ROOT)).toEqual([]);
   });
 });

@@ -23,18 +23,3 @@ export function runtimeImports(file: string, root: string): string[] {
     .map((match) => `${resolve(dirname(file), match[1])}.ts`)
     .filter((path) => !relative(root, path).startsWith('..'));
 }
-
-/** Every import cycle among `files` (runtime imports inside `root`), as `a.ts → b.ts → a.ts`. */
-export function importCycles(files: string[], root: string): string[] {
-  const cycles: string[] = [];
-  const name = (file: string) => relative(root, file);
-  const visit = (file: string, path: string[]) => {
-    if (path.includes(file)) {
-      cycles.push([...path.slice(path.indexOf(file)), file].map(name).join(' → '));
-      return;
-    }
-    for (const next of runtimeImports(file, root)) visit(next, [...path, file]);
-  };
-  for (const file of files) visit(file, []);
-  return cycles;
-}
