@@ -2,7 +2,7 @@ import type { OutboxMessageInput } from '../../outbox';
 import { redactObject } from '../../platform/secrets';
 import type { CrmKind, CrmProjectionInput, CrmShape } from './crm-mapping';
 
-/** A `crm_objects` row as the SQL in this module selects it (`RETURNING` / `SELECT`). */
+/** A `crm_objects` row as crm.repository.ts selects it (`RETURNING` / `SELECT`). */
 export interface CrmObjectRow {
   kind: CrmKind;
   panora_id: string;
@@ -20,11 +20,6 @@ export interface CrmObjectRow {
   updated_at: Date;
   deleted_at: Date | null;
 }
-
-/** The columns every query of this module selects, in `CrmObjectRow`'s names. */
-export const CRM_OBJECT_COLUMNS =
-  'kind, panora_id, remote_id, connection_id, name, email, domain, modified_at, shape, data, ' +
-  'first_event_id::text AS first_event_id, last_event_id::text AS last_event_id, first_seen_at, updated_at, deleted_at';
 
 /**
  * One projected CRM object, as the read API returns it and as the bus events carry it: what was

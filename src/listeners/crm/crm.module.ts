@@ -4,6 +4,7 @@ import { CrmController } from './crm.controller';
 import { CrmListener } from './crm.listener';
 import { CrmProjectionService } from './crm-projection.service';
 import { CrmQueryService } from './crm-query.service';
+import { CrmRepository } from './crm.repository';
 
 /**
  * CRM projections: listens to Panora's `crm.*` events, keeps one row per object in
@@ -13,6 +14,6 @@ import { CrmQueryService } from './crm-query.service';
 @Module({
   imports: [OutboxModule],
   controllers: [CrmController],
-  providers: [CrmListener, CrmProjectionService, CrmQueryService],
+  providers: [CrmRepository, CrmListener, CrmProjectionService, CrmQueryService],
 })
 export class CrmModule {}
