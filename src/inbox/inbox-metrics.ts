@@ -1,23 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Metrics, ScrapeCache } from '../platform/metrics';
-
-interface Backlog {
-  inbox: Record<string, number> | null;
-  oldest_s: number | null;
-}
+import { InboxRepository } from './inbox.repository';
 
 const PENDING = ['received', 'processing', 'failed'] as const;
-
-// Index scans of the status index: cheap while the backlog is small, bounded by it when it is not.
-const BACKLOG_SQL = `
-  SELECT
-    (SELECT json_object_agg(status, n) FROM (
-       SELECT status, count(*)::int AS n FROM webhook_events
-        WHERE status IN ('received', 'processing', 'failed', 'dead') GROUP BY status) AS s) AS inbox,
-    (SELECT extract(epoch FROM now() - received_at)::float8 FROM webhook_events
-      WHERE status IN ('received', 'processing', 'failed') ORDER BY id LIMIT 1) AS oldest_s`;
 
 /**
  * The inbox's gauges, read from the database at scrape time: its unfinished events by status and
@@ -26,12 +11,8 @@ const BACKLOG_SQL = `
  */
 @Injectable()
 export class InboxMetrics {
-  constructor(metrics: Metrics, @InjectDataSource() dataSource: DataSource) {
-    const backlog = new ScrapeCache(
-      async () => (await dataSource.query<Backlog[]>(BACKLOG_SQL))[0],
-      new Logger(InboxMetrics.name),
-      'Inbox backlog metrics',
-    );
+  constructor(metrics: Metrics, inbox: InboxRepository) {
+    const backlog = new ScrapeCache(() => inbox.backlog(), new Logger(InboxMetrics.name), 'Inbox backlog metrics');
     metrics.gauge(
       'inbox_events',
       'Stored events not processed yet, by status (received, processing, failed, dead; whole database)',

@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { inboxConfig, type InboxConfig } from './inbox.config';
+import { InboxRepository } from './inbox.repository';
 
 const EVERY_MS = 60 * 60_000;
 const BATCH = 5_000;
@@ -19,7 +18,7 @@ export class InboxRetention implements OnApplicationBootstrap, OnModuleDestroy {
   private running?: Promise<number>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly inbox: InboxRepository,
     @inboxConfig.inject() config: InboxConfig,
   ) {
     this.days = config.retentionDays;
@@ -47,14 +46,7 @@ export class InboxRetention implements OnApplicationBootstrap, OnModuleDestroy {
   private async run(): Promise<number> {
     let total = 0;
     for (;;) {
-      const [, count]: [unknown[], number] = await this.dataSource.query(
-        `UPDATE webhook_events SET payload = NULL
-          WHERE id IN (SELECT id FROM webhook_events
-                        WHERE status = 'processed' AND payload IS NOT NULL
-                          AND processed_at < now() - make_interval(days => $1)
-                        LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-        [this.days, BATCH],
-      );
+      const count = await this.inbox.prunePayloads(this.days, BATCH);
       total += count;
       if (count < BATCH) break;
     }

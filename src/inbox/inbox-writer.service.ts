@@ -1,20 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
-import { DataSource } from 'typeorm';
+import { InboxRepository, type InboxRow } from './inbox.repository';
 
-export const INBOX_CHANNEL = 'panora_webhooks_inbox';
-
-export interface InboxRow {
-  endpointId: string;
-  idEvent: string;
-  type: string;
-  normalizedType: string;
-  /** The payload as JSON text; PostgreSQL parses (and so validates) it into jsonb. */
-  payloadJson: string;
-  /** SHA-256 of the text Panora signed: a second row with the same hash for the endpoint is a replay. */
-  signedHash: Buffer;
-}
+export type { InboxRow } from './inbox.repository';
 
 export interface InboxResult {
   /**
@@ -43,18 +30,6 @@ const MAX_BATCH_CHARS = 4 * 1024 * 1024;
  */
 const MAX_IN_FLIGHT = 1;
 
-// One statement per batch: unnest the columns, skip duplicates (of either unique key: the same
-// id_event, or the same signed text re-sent under a new one), tell the dispatchers (PostgreSQL
-// delivers identical notifications of one transaction once, at commit).
-const INSERT_SQL = `
-  WITH ins AS (
-    INSERT INTO webhook_events (endpoint_id, id_event, type, normalized_type, payload, signed_hash)
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[])
-    ON CONFLICT DO NOTHING
-    RETURNING endpoint_id, id_event
-  )
-  SELECT ins.endpoint_id, ins.id_event, pg_notify('${INBOX_CHANNEL}', '') FROM ins`;
-
 /**
  * Writes accepted deliveries to the inbox with group commit: while an insert is running, new
  * deliveries queue up and go in together in the next statement. At low load a
@@ -63,13 +38,10 @@ const INSERT_SQL = `
  */
 @Injectable()
 export class InboxWriter {
-  private readonly pool: Pool;
   private readonly queue: Pending[] = [];
   private inFlight = 0;
 
-  constructor(@InjectDataSource() dataSource: DataSource) {
-    this.pool = (dataSource.driver as unknown as { master: Pool }).master;
-  }
+  constructor(private readonly repository: InboxRepository) {}
 
   /** When the last delivery was handed in (ms since the epoch; 0: none yet). */
   lastWriteAt = 0;
@@ -122,20 +94,10 @@ export class InboxWriter {
     }
   }
 
+  /** One statement for the batch (InboxRepository.insertEvents): the keys of the rows it inserted. */
   private async run(rows: InboxRow[]): Promise<Set<string>> {
-    const result = await this.pool.query<{ endpoint_id: string; id_event: string }>({
-      name: 'webhook_inbox_insert_v2',
-      text: INSERT_SQL,
-      values: [
-        rows.map((r) => r.endpointId),
-        rows.map((r) => r.idEvent),
-        rows.map((r) => r.type),
-        rows.map((r) => r.normalizedType),
-        rows.map((r) => r.payloadJson),
-        rows.map((r) => r.signedHash),
-      ],
-    });
-    return new Set(result.rows.map((r) => key(r.endpoint_id, r.id_event)));
+    const inserted = await this.repository.insertEvents(rows);
+    return new Set(inserted.map((r) => key(r.endpoint_id, r.id_event)));
   }
 }
 

@@ -3,4 +3,5 @@ export { installReceiver } from './receive/install-receiver';
 export type { TestEventResult } from './test-events/test-event.dto';
 export { WebhooksModule } from './webhooks.module';
 export { InboxSignal } from './inbox-signal';
-export { INBOX_CHANNEL, InboxWriter } from './inbox-writer.service';
+export { InboxWriter } from './inbox-writer.service';
+export { INBOX_CHANNEL } from './inbox.repository';

@@ -5,6 +5,7 @@ import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
 import { inboxConfig } from './inbox.config';
 import { InboxMetrics } from './inbox-metrics';
+import { InboxRepository } from './inbox.repository';
 import { InboxSignal } from './inbox-signal';
 import { InboxWriter } from './inbox-writer.service';
 import { InboxRetention } from './inbox-retention.service';
@@ -28,6 +29,7 @@ import { WebhooksController } from './receive/webhooks.controller';
   controllers: [WebhooksController, EventsController, TestEventController],
   providers: [
     inboxConfig.provider,
+    InboxRepository,
     PanoraSignatureGuard,
     LargeDeliveryParser,
     ReceiverStats,

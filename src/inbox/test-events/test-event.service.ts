@@ -2,13 +2,11 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { EndpointSecretsService } from '../../endpoints';
 import { normaliseEventType, sampleEvent } from '../../panora';
 import { EventsErrorCode, EventsException } from '../events/events.exception';
+import { InboxRepository } from '../inbox.repository';
 import type { TestEventResult } from './test-event.dto';
-import type { EventStatus } from '../webhook-event.entity';
 
 const TIMEOUT_MS = 10_000;
 
@@ -25,7 +23,7 @@ export class TestEventService {
 
   constructor(
     private readonly secrets: EndpointSecretsService,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly inbox: InboxRepository,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
@@ -78,10 +76,7 @@ export class TestEventService {
         `The receive route answered ${response.status} to the test event: ${detail}`,
       );
     }
-    const [row] = await this.dataSource.query<{ id: string; status: EventStatus }[]>(
-      'SELECT id::text AS id, status FROM webhook_events WHERE endpoint_id = $1 AND id_event = $2',
-      [endpointId, idEvent],
-    );
+    const row = await this.inbox.findDelivery(endpointId, idEvent);
     if (!row) throw new Error(`test event ${idEvent} answered 200 but is not in the inbox`);
     this.logger.log({ endpointId, eventId: row.id, type: sample.deliveredType }, 'Test event sent');
     return {

@@ -1,0 +1,226 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { PoolClient } from 'pg';
+import { DataSource } from 'typeorm';
+import { WebhookEventListener } from './webhook-event-listener.entity';
+import { WebhookEvent, type EventStatus } from './webhook-event.entity';
+
+/** PostgreSQL notification channel: every inbox insert notifies it, the dispatchers listen. */
+export const INBOX_CHANNEL = 'panora_webhooks_inbox';
+
+/** One accepted delivery, as the group commit stores it. */
+export interface InboxRow {
+  endpointId: string;
+  idEvent: string;
+  type: string;
+  normalizedType: string;
+  /** The payload as JSON text; PostgreSQL parses (and so validates) it into jsonb. */
+  payloadJson: string;
+  /** SHA-256 of the text Panora signed: a second row with the same hash for the endpoint is a replay. */
+  signedHash: Buffer;
+}
+
+/** A row the group commit's insert stored (the others were duplicates). */
+export interface InsertedRow {
+  endpoint_id: string;
+  id_event: string;
+}
+
+/** Which events an admin query or a bulk replay is about. */
+export interface EventFilter {
+  status?: EventStatus;
+  /** Matches the type as delivered or, normalised, the type listeners subscribe to. */
+  type?: { delivered: string; normalized: string };
+  endpointId?: string;
+}
+
+/** What a replay of one event did: queued it, or found it pruned or being processed right now. */
+export type ReplayOutcome = 'queued' | 'pruned' | 'busy';
+
+/** The inbox's unfinished events by status, and the age of the oldest waiting one. */
+export interface InboxBacklog {
+  inbox: Record<string, number> | null;
+  oldest_s: number | null;
+}
+
+// One statement per batch: unnest the columns, skip duplicates (of either unique key: the same
+// id_event, or the same signed text re-sent under a new one), tell the dispatchers (PostgreSQL
+// delivers identical notifications of one transaction once, at commit).
+const INSERT_SQL = `
+  WITH ins AS (
+    INSERT INTO webhook_events (endpoint_id, id_event, type, normalized_type, payload, signed_hash)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::bytea[])
+    ON CONFLICT DO NOTHING
+    RETURNING endpoint_id, id_event
+  )
+  SELECT ins.endpoint_id, ins.id_event, pg_notify('${INBOX_CHANNEL}', '') FROM ins`;
+
+// Index scans of the status index: cheap while the backlog is small, bounded by it when it is not.
+const BACKLOG_SQL = `
+  SELECT
+    (SELECT json_object_agg(status, n) FROM (
+       SELECT status, count(*)::int AS n FROM webhook_events
+        WHERE status IN ('received', 'processing', 'failed', 'dead') GROUP BY status) AS s) AS inbox,
+    (SELECT extract(epoch FROM now() - received_at)::float8 FROM webhook_events
+      WHERE status IN ('received', 'processing', 'failed') ORDER BY id LIMIT 1) AS oldest_s`;
+
+/**
+ * The inbox's SQL on `webhook_events` and `webhook_event_listeners`: the group commit's insert,
+ * the admin API's reads and replays, the retention's pruning, the backlog the metrics read and the
+ * test event's lookup. The services decide; the dispatch stage has its own queries on these rows
+ * (dispatch/dispatch-queue.repository.ts).
+ */
+@Injectable()
+export class InboxRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Stores one batch in one statement (a prepared one: parsed once per connection) on a client of
+   * TypeORM's pool, released once the statement has committed; answers the rows it inserted.
+   * Errors are PostgreSQL's (or the pool's, e.g. a connect timeout), unchanged.
+   */
+  async insertEvents(rows: readonly InboxRow[]): Promise<InsertedRow[]> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const client = (await runner.connect()) as PoolClient;
+      const result = await client.query<InsertedRow>({
+        name: 'webhook_inbox_insert_v2',
+        text: INSERT_SQL,
+        values: [
+          rows.map((r) => r.endpointId),
+          rows.map((r) => r.idEvent),
+          rows.map((r) => r.type),
+          rows.map((r) => r.normalizedType),
+          rows.map((r) => r.payloadJson),
+          rows.map((r) => r.signedHash),
+        ],
+      });
+      return result.rows;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** A page of events, newest first: `take` of them below `cursor` (an id), without payloads. */
+  list(filter: EventFilter & { cursor?: string }, take: number): Promise<WebhookEvent[]> {
+    const qb = this.dataSource.getRepository(WebhookEvent).createQueryBuilder('e').orderBy('e.id', 'DESC').take(take);
+    if (filter.status) qb.andWhere('e.status = :status', { status: filter.status });
+    if (filter.type)
+      qb.andWhere('(e.normalized_type = :normalized OR e.type = :type)', {
+        normalized: filter.type.normalized,
+        type: filter.type.delivered,
+      });
+    if (filter.endpointId) qb.andWhere('e.endpoint_id = :endpointId', { endpointId: filter.endpointId });
+    if (filter.cursor) qb.andWhere('e.id < :cursor', { cursor: filter.cursor });
+    qb.select([
+      'e.id',
+      'e.endpointId',
+      'e.idEvent',
+      'e.type',
+      'e.normalizedType',
+      'e.status',
+      'e.attempts',
+      'e.receivedAt',
+      'e.processedAt',
+      'e.nextAttemptAt',
+      'e.lastError',
+    ]);
+    return qb.getMany();
+  }
+
+  /** The event with its payload; null for an unknown or malformed id. */
+  async find(id: string): Promise<WebhookEvent | null> {
+    return /^\d{1,19}$/.test(id) ? this.dataSource.getRepository(WebhookEvent).findOne({ where: { id } }) : null;
+  }
+
+  /** The event's listeners, by name. */
+  listeners(eventId: string): Promise<WebhookEventListener[]> {
+    return this.dataSource.getRepository(WebhookEventListener).find({ where: { eventId }, order: { listener: 'ASC' } });
+  }
+
+  /**
+   * Queues the event again, in one transaction: not one being processed right now, nor one whose
+   * payload was pruned. With `all`, the listeners that succeeded are marked failed (`note` as
+   * their last error), so every listener runs again; rows are kept and counts go on.
+   */
+  replay(id: string, all: boolean, note: string): Promise<ReplayOutcome> {
+    return this.dataSource.transaction(async (manager) => {
+      const [updated]: [unknown[], number] = await manager.query(
+        `UPDATE webhook_events
+            SET status = 'received', attempts_at_replay = attempts, claim_id = NULL, next_attempt_at = now(),
+                last_error = NULL, processed_at = NULL
+          WHERE id = $1 AND payload IS NOT NULL AND NOT (status = 'processing' AND next_attempt_at > now()) RETURNING id`,
+        [id],
+      );
+      if (updated.length === 0) {
+        const [row] = await manager.query<{ pruned: boolean }[]>(
+          'SELECT payload IS NULL AS pruned FROM webhook_events WHERE id = $1',
+          [id],
+        );
+        return row?.pruned ? 'pruned' : 'busy';
+      }
+      if (all) {
+        await manager.query(
+          `UPDATE webhook_event_listeners SET status = 'failed', last_error = $2, updated_at = now()
+            WHERE event_id = $1 AND status = 'succeeded'`,
+          [id, note],
+        );
+      }
+      return 'queued';
+    });
+  }
+
+  /** Queues every matching event whose payload is kept; the pruned ones are counted as skipped. */
+  async replayMany(filter: EventFilter & { status: 'dead' | 'failed' }): Promise<{ queued: number; skipped: number }> {
+    const params: unknown[] = [filter.status];
+    let where = 'status = $1';
+    if (filter.type) {
+      params.push(filter.type.normalized, filter.type.delivered);
+      where += ` AND (normalized_type = $${params.length - 1} OR type = $${params.length})`;
+    }
+    if (filter.endpointId) {
+      params.push(filter.endpointId);
+      where += ` AND endpoint_id = $${params.length}`;
+    }
+    const [counts] = await this.dataSource.query<{ queued: number; skipped: number }[]>(
+      `WITH matching AS (SELECT id, payload IS NULL AS pruned FROM webhook_events WHERE ${where}),
+            queued AS (
+              UPDATE webhook_events
+                 SET status = 'received', attempts_at_replay = attempts, claim_id = NULL, next_attempt_at = now(),
+                     last_error = NULL
+               WHERE id IN (SELECT id FROM matching WHERE NOT pruned) AND payload IS NOT NULL AND ${where}
+               RETURNING id)
+       SELECT (SELECT count(*) FROM queued)::int AS queued,
+              (SELECT count(*) FROM matching WHERE pruned)::int AS skipped`,
+      params,
+    );
+    return counts;
+  }
+
+  /** Drops the payloads of up to `limit` events processed more than `days` ago; answers how many. */
+  async prunePayloads(days: number, limit: number): Promise<number> {
+    const [, count]: [unknown[], number] = await this.dataSource.query(
+      `UPDATE webhook_events SET payload = NULL
+        WHERE id IN (SELECT id FROM webhook_events
+                      WHERE status = 'processed' AND payload IS NOT NULL
+                        AND processed_at < now() - make_interval(days => $1)
+                      LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [days, limit],
+    );
+    return count;
+  }
+
+  /** The backlog the inbox's gauges show (the whole database's). */
+  async backlog(): Promise<InboxBacklog> {
+    return (await this.dataSource.query<InboxBacklog[]>(BACKLOG_SQL))[0];
+  }
+
+  /** The stored event of a delivery, by the endpoint and Panora's `id_event`. */
+  async findDelivery(endpointId: string, idEvent: string): Promise<{ id: string; status: EventStatus } | undefined> {
+    const [row] = await this.dataSource.query<{ id: string; status: EventStatus }[]>(
+      'SELECT id::text AS id, status FROM webhook_events WHERE endpoint_id = $1 AND id_event = $2',
+      [endpointId, idEvent],
+    );
+    return row;
+  }
+}
