@@ -1,9 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { connectionsConfig, type ConnectionsConfig } from './connections.config';
 import { PanoraClient } from '../../panora';
 import { ConnectionsErrorCode, ConnectionsException } from './connections.exception';
+import { ConnectionsRepository } from './connections.repository';
 import { ConnectionsService, UpsertOutcome } from './connections.service';
 
 export interface ReconcileReport {
@@ -34,7 +33,7 @@ export class ConnectionsReconciler implements OnApplicationBootstrap, OnModuleDe
   private running?: Promise<ReconcileReport>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: ConnectionsRepository,
     private readonly connections: ConnectionsService,
     private readonly panora: PanoraClient,
     @connectionsConfig.inject() config: ConnectionsConfig,
@@ -72,23 +71,10 @@ export class ConnectionsReconciler implements OnApplicationBootstrap, OnModuleDe
   }
 
   private async run(): Promise<ReconcileReport> {
-    // Held on one pooled connection for the run; released with it.
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [RECONCILE_LOCK])) as {
-        locked: boolean;
-      }[];
-      if (!locked)
-        throw new ConnectionsException(ConnectionsErrorCode.ReconcileBusy, 'Another instance is reconciling right now');
-      try {
-        return await this.pull();
-      } finally {
-        await runner.query('SELECT pg_advisory_unlock($1)', [RECONCILE_LOCK]);
-      }
-    } finally {
-      await runner.release();
-    }
+    const run = await this.repository.withSessionLock(RECONCILE_LOCK, () => this.pull());
+    if (!run.locked)
+      throw new ConnectionsException(ConnectionsErrorCode.ReconcileBusy, 'Another instance is reconciling right now');
+    return run.result;
   }
 
   private async pull(): Promise<ReconcileReport> {

@@ -41,13 +41,42 @@ export interface NewConnection {
   position: string;
 }
 
-/** The SQL on `connections` (and the inbox sequence that reconciliation reads as its `asOf`). */
+/**
+ * The SQL on `connections` (and the inbox sequence that reconciliation reads as its `asOf`, and
+ * the advisory lock that keeps it to one instance at a time).
+ */
 @Injectable()
 export class ConnectionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(work);
+  }
+
+  /**
+   * Runs `work` holding the session-level advisory lock `key`, taken on one pooled connection for
+   * the whole run and released with it. `{ locked: false }`, without running `work`, when another
+   * session holds it.
+   */
+  async withSessionLock<T>(
+    key: number,
+    work: () => Promise<T>,
+  ): Promise<{ locked: true; result: T } | { locked: false }> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [key])) as {
+        locked: boolean;
+      }[];
+      if (!locked) return { locked: false };
+      try {
+        return { locked: true, result: await work() };
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1)', [key]);
+      }
+    } finally {
+      await runner.release();
+    }
   }
 
   /**
