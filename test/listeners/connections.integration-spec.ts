@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { ConnectionsListener } from '../../src/listeners/connections/connections.listener';
 import { PanoraClient } from '../../src/panora/panora.client';
 import { PanoraWebhookEvent } from '../../src/dispatch/panora-event';
@@ -323,6 +324,24 @@ describe('ConnectionsModule: catching connection tokens', () => {
       const second = await admin('/admin/connections/reconcile', { method: 'POST' });
       expect(second.json).toMatchObject({ seen: 1, created: 0, updated: 0, unchanged: 1 });
       for (const token of tokens) expect(second.text).not.toContain(token);
+    });
+
+    it('should answer 409 while another instance holds the reconciliation lock, and run once it is free', async () => {
+      // Another instance: a session of its own holding the reconciler's advisory lock.
+      const other = new Client({ connectionString: db.url });
+      await other.connect();
+      try {
+        await other.query('SELECT pg_advisory_lock($1)', [0x70776331]);
+        const busy = await admin('/admin/connections/reconcile', { method: 'POST' });
+        expect(busy.status).toBe(409);
+        expect(busy.text).toContain('RECONCILE_BUSY');
+        await other.query('SELECT pg_advisory_unlock($1)', [0x70776331]);
+      } finally {
+        await other.end();
+      }
+      expect((await admin('/admin/connections/reconcile', { method: 'POST' })).status).toBe(201);
+      // Released after the run: the next one is not refused either.
+      expect((await admin('/admin/connections/reconcile', { method: 'POST' })).status).toBe(201);
     });
   });
   describe('state never goes back in time: an older write changes nothing', () => {
