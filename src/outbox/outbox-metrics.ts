@@ -1,20 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Histogram } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { Metrics, ScrapeCache } from '../platform/metrics';
-
-interface Backlog {
-  pending: string;
-  oldest_s: number | null;
-}
-
-// An index scan of the partial index on unpublished rows: bounded by the backlog, not the table.
-const BACKLOG_SQL = `
-  SELECT
-    (SELECT count(*) FROM outbox_messages WHERE published_at IS NULL) AS pending,
-    (SELECT extract(epoch FROM now() - occurred_at)::float8 FROM outbox_messages
-      WHERE published_at IS NULL ORDER BY seq LIMIT 1) AS oldest_s`;
+import { OutboxRepository, type OutboxBacklog } from './outbox.repository';
 
 /**
  * The outbox's metrics: the publish lag (commit to the broker's confirm), recorded by the relay,
@@ -24,19 +11,15 @@ const BACKLOG_SQL = `
 @Injectable()
 export class OutboxMetrics {
   private readonly publishLag: Histogram;
-  private readonly backlog: ScrapeCache<Backlog>;
+  private readonly backlog: ScrapeCache<OutboxBacklog>;
 
-  constructor(metrics: Metrics, @InjectDataSource() dataSource: DataSource) {
+  constructor(metrics: Metrics, outbox: OutboxRepository) {
     this.publishLag = metrics.histogram(
       'outbox_publish_lag_seconds',
       "Time from an outbox event's commit to the broker's confirm",
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
     );
-    this.backlog = new ScrapeCache(
-      async () => (await dataSource.query<Backlog[]>(BACKLOG_SQL))[0],
-      new Logger(OutboxMetrics.name),
-      'Outbox backlog metrics',
-    );
+    this.backlog = new ScrapeCache(() => outbox.backlog(), new Logger(OutboxMetrics.name), 'Outbox backlog metrics');
     metrics.gauge(
       'outbox_pending_messages',
       'Outbox events not yet confirmed by the broker (whole database)',

@@ -1,7 +1,6 @@
 import { Injectable, Logger, BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { outboxConfig, type OutboxConfig } from './outbox.config';
+import { OutboxRepository } from './outbox.repository';
 
 const PRUNE_EVERY_MS = 10 * 60 * 1000;
 /** Rows deleted per statement, so a large backlog never holds long locks. */
@@ -20,7 +19,7 @@ export class OutboxPruner implements OnApplicationBootstrap, BeforeApplicationSh
 
   constructor(
     @outboxConfig.inject() config: OutboxConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbox: OutboxRepository,
   ) {
     this.retentionHours = config.retentionHours;
   }
@@ -46,13 +45,7 @@ export class OutboxPruner implements OnApplicationBootstrap, BeforeApplicationSh
     let total = 0;
     try {
       for (;;) {
-        const [, deleted] = await this.dataSource.query<[unknown[], number]>(
-          `DELETE FROM outbox_messages WHERE id IN (
-             SELECT id FROM outbox_messages
-             WHERE published_at IS NOT NULL AND published_at < now() - make_interval(hours => $1)
-             LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-          [this.retentionHours, PRUNE_CHUNK],
-        );
+        const deleted = await this.outbox.prunePublished(this.retentionHours, PRUNE_CHUNK);
         total += deleted;
         if (deleted < PRUNE_CHUNK) break;
       }

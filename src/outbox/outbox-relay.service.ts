@@ -8,9 +8,7 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { ConfirmChannel } from 'amqplib';
-import { DataSource } from 'typeorm';
 import { PgNotifications } from '../platform/database';
 import { OutboxMetrics } from './outbox-metrics';
 import { outboxConfig, type OutboxConfig } from './outbox.config';
@@ -60,7 +58,6 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly exchange: string;
   private readonly pollMs: number;
   private readonly leaseMs: number;
-  private readonly outbox: OutboxRepository;
   private readonly amqp: AmqpChannel;
 
   private status: BrokerStatus = 'disabled';
@@ -74,7 +71,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   constructor(
     @outboxConfig.inject() config: OutboxConfig,
-    @InjectDataSource() dataSource: DataSource,
+    private readonly outbox: OutboxRepository,
     private readonly notifications: PgNotifications,
     private readonly metrics: OutboxMetrics,
   ) {
@@ -82,11 +79,6 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     this.exchange = config.exchange;
     this.pollMs = config.pollMs;
     this.leaseMs = config.leaseMs;
-    this.outbox = new OutboxRepository(dataSource, {
-      instanceId: this.instanceId,
-      batchSize: config.batchSize,
-      leaseMs: this.leaseMs,
-    });
     this.amqp = new AmqpChannel({
       url: this.url,
       exchange: this.exchange,
@@ -179,7 +171,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Claims, publishes and settles one batch; returns how many rows it claimed. */
   private async round(channel: ConfirmChannel): Promise<number> {
-    const rows = await this.outbox.claim();
+    const rows = await this.outbox.claim(this.instanceId);
     if (rows.length === 0) return 0;
 
     const deadline = Date.now() + Math.min(CONFIRM_TIMEOUT_MAX_MS, Math.floor(this.leaseMs / 2));
@@ -220,7 +212,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       await this.outbox.markPublished(confirmed);
     }
     if (failure !== undefined) {
-      await this.outbox.release(failed, failure);
+      await this.outbox.release(failed, failure, this.instanceId);
       throw new BrokerError(`${failed.length} of ${rows.length} events not confirmed: ${failure}`);
     }
     return rows.length;

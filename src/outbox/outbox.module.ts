@@ -5,6 +5,7 @@ import { OutboxMetrics } from './outbox-metrics';
 import { outboxConfig } from './outbox.config';
 import { OutboxPruner } from './outbox-pruner.service';
 import { OutboxRelay } from './outbox-relay.service';
+import { OutboxRepository } from './outbox.repository';
 import { OutboxService } from './outbox.service';
 
 /**
@@ -13,7 +14,7 @@ import { OutboxService } from './outbox.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([OutboxMessage])],
-  providers: [outboxConfig.provider, OutboxService, OutboxRelay, OutboxPruner, OutboxMetrics],
+  providers: [outboxConfig.provider, OutboxRepository, OutboxService, OutboxRelay, OutboxPruner, OutboxMetrics],
   exports: [OutboxService, OutboxRelay],
 })
 export class OutboxModule {}

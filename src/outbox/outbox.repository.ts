@@ -1,5 +1,8 @@
-import { DataSource } from 'typeorm';
-import { CLAIM_LOCK_SPACE } from './outbox.constants';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { CLAIM_LOCK_SPACE, ENQUEUE_LOCK_SPACE, OUTBOX_CHANNEL } from './outbox.constants';
+import { outboxConfig, type OutboxConfig } from './outbox.config';
 import type { OutboxRow } from './envelope';
 
 /** Consecutive rows of one key published per round (one after the other, each confirmed). */
@@ -24,32 +27,69 @@ interface ClaimedRecord {
   created_at: Date;
 }
 
-export interface OutboxRepositoryOptions {
-  /** Who reserves the rows (`locked_by`). */
-  instanceId: string;
-  /** `OUTBOX_BATCH_SIZE`: rows claimed per round at most. */
-  batchSize: number;
-  /** `OUTBOX_LEASE_MS`: how long a claim reserves its rows. */
-  leaseMs: number;
+/** The outbox's backlog, as its gauges show it. */
+export interface OutboxBacklog {
+  /** count(*): a bigint, as text. */
+  pending: string;
+  oldest_s: number | null;
 }
 
+// An index scan of the partial index on unpublished rows: bounded by the backlog, not the table.
+const BACKLOG_SQL = `
+  SELECT
+    (SELECT count(*) FROM outbox_messages WHERE published_at IS NULL) AS pending,
+    (SELECT extract(epoch FROM now() - occurred_at)::float8 FROM outbox_messages
+      WHERE published_at IS NULL ORDER BY seq LIMIT 1) AS oldest_s`;
+
 /**
- * The relay's SQL on `outbox_messages`: claim a batch (per-key advisory locks), mark rows
- * published, release rows that were not confirmed, count what is pending.
+ * The outbox's SQL on `outbox_messages`: enqueue in the caller's transaction (per-key advisory
+ * locks), the relay's claims (`OUTBOX_BATCH_SIZE` rows reserved for `OUTBOX_LEASE_MS` by one relay,
+ * per-key advisory locks), marks and releases, the pruning of published rows and the backlog.
  */
+@Injectable()
 export class OutboxRepository {
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly options: OutboxRepositoryOptions,
-  ) {}
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @outboxConfig.inject() config: OutboxConfig,
+  ) {
+    this.batchSize = config.batchSize;
+    this.leaseMs = config.leaseMs;
+  }
 
   /**
-   * Reserves the next rows, in a short transaction. Only keys whose oldest unpublished rows are
+   * Inserts the messages (a JSON array of rows, in order) in the caller's transaction, after a
+   * per-key lock held until commit, and notifies the relays (delivered at commit, if it commits).
+   * A row whose id is already in the outbox is skipped.
+   */
+  async enqueue(manager: EntityManager, keys: readonly string[], rowsJson: string): Promise<void> {
+    // Same-key enqueuers wait for each other until commit, so seq order is commit order per key.
+    await manager.query(
+      `SELECT pg_advisory_xact_lock($1, hashtext(k)) FROM (SELECT DISTINCT k FROM unnest($2::text[]) AS k ORDER BY k) AS keys`,
+      [ENQUEUE_LOCK_SPACE, keys],
+    );
+    await manager.query(
+      `INSERT INTO outbox_messages (id, type, entity_key, source, payload, occurred_at)
+       SELECT COALESCE((m->>'id')::uuid, gen_random_uuid()), m->>'type', m->>'key', m->>'source', m->'data',
+              (m->>'occurredAt')::timestamptz
+       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(m, n)
+       ORDER BY n
+       ON CONFLICT (id) DO NOTHING`,
+      [rowsJson],
+    );
+    // Delivered to listeners when (and only if) the transaction commits.
+    await manager.query(`SELECT pg_notify($1, '')`, [OUTBOX_CHANNEL]);
+  }
+
+  /**
+   * Reserves the next rows for relay `instanceId` (`locked_by`), in a short transaction. Only keys whose oldest unpublished rows are
    * free qualify, and a key's rows are taken from its oldest on, so a key's events never overtake
    * each other, whichever relay publishes them.
    */
-  async claim(): Promise<ClaimedRow[]> {
-    const { batchSize, instanceId, leaseMs } = this.options;
+  async claim(instanceId: string): Promise<ClaimedRow[]> {
+    const { batchSize, leaseMs } = this;
     const records = await this.dataSource.transaction(async (manager) => {
       // The oldest unpublished rows (a prefix in seq order): a key's first row here is its oldest.
       const candidates = await manager.query<{ entity_key: string }[]>(
@@ -124,12 +164,12 @@ export class OutboxRepository {
     );
   }
 
-  /** Releases this relay's reservation of rows that were not confirmed, noting why. */
-  async release(ids: string[], error: string): Promise<void> {
+  /** Releases relay `instanceId`'s reservation of rows that were not confirmed, noting why. */
+  async release(ids: string[], error: string, instanceId: string): Promise<void> {
     await this.dataSource.query(
       `UPDATE outbox_messages SET locked_until = NULL, locked_by = NULL, last_error = $2
          WHERE id = ANY($1::uuid[]) AND locked_by = $3 AND published_at IS NULL`,
-      [ids, error, this.options.instanceId],
+      [ids, error, instanceId],
     );
   }
 
@@ -139,6 +179,23 @@ export class OutboxRepository {
       `SELECT count(*)::int AS pending FROM outbox_messages WHERE published_at IS NULL`,
     );
     return row.pending;
+  }
+
+  /** Deletes up to `limit` rows published more than `hours` ago; answers how many went. */
+  async prunePublished(hours: number, limit: number): Promise<number> {
+    const [, deleted] = await this.dataSource.query<[unknown[], number]>(
+      `DELETE FROM outbox_messages WHERE id IN (
+         SELECT id FROM outbox_messages
+         WHERE published_at IS NOT NULL AND published_at < now() - make_interval(hours => $1)
+         LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [hours, limit],
+    );
+    return deleted;
+  }
+
+  /** The backlog the outbox's gauges show (the whole database's). */
+  async backlog(): Promise<OutboxBacklog> {
+    return (await this.dataSource.query<OutboxBacklog[]>(BACKLOG_SQL))[0];
   }
 }
 

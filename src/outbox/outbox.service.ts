@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { ENQUEUE_LOCK_SPACE, OUTBOX_CHANNEL } from './outbox.constants';
 import { assertEntityKey, assertEventType, DEFAULT_EVENT_SOURCE } from './envelope';
+import { OutboxRepository } from './outbox.repository';
 
 /** One event for the sibling services. */
 export interface OutboxMessageInput {
@@ -30,6 +30,8 @@ export interface OutboxMessageInput {
  */
 @Injectable()
 export class OutboxService {
+  constructor(private readonly repository: OutboxRepository) {}
+
   /**
    * Inserts the message(s) in the caller's transaction and asks the relay to wake once it commits.
    * Call it after the state change: it takes a per-key lock (until commit) that keeps one key's
@@ -49,22 +51,11 @@ export class OutboxService {
     const now = new Date();
     const rows = messages.map((m) => toRow(m, now));
 
-    // Same-key enqueuers wait for each other until commit, so seq order is commit order per key.
-    await manager.query(
-      `SELECT pg_advisory_xact_lock($1, hashtext(k)) FROM (SELECT DISTINCT k FROM unnest($2::text[]) AS k ORDER BY k) AS keys`,
-      [ENQUEUE_LOCK_SPACE, [...new Set(rows.map((row) => row.key))]],
+    await this.repository.enqueue(
+      manager,
+      [...new Set(rows.map((row) => row.key))],
+      `[${rows.map(rowJson).join(',')}]`,
     );
-    await manager.query(
-      `INSERT INTO outbox_messages (id, type, entity_key, source, payload, occurred_at)
-       SELECT COALESCE((m->>'id')::uuid, gen_random_uuid()), m->>'type', m->>'key', m->>'source', m->'data',
-              (m->>'occurredAt')::timestamptz
-       FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(m, n)
-       ORDER BY n
-       ON CONFLICT (id) DO NOTHING`,
-      [`[${rows.map(rowJson).join(',')}]`],
-    );
-    // Delivered to listeners when (and only if) the transaction commits.
-    await manager.query(`SELECT pg_notify($1, '')`, [OUTBOX_CHANNEL]);
   }
 }
 
