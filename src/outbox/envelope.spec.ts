@@ -9,6 +9,7 @@ describe('buildEnvelope', () => {
       source: 'panora-webhooks',
       payload: { id: '42', name: 'Ada' },
       occurredAt: new Date('2026-11-23T10:00:00.000Z'),
+      recovered: false,
     });
     expect(envelope).toEqual({
       version: ENVELOPE_VERSION,
@@ -30,9 +31,16 @@ describe('buildEnvelope', () => {
       source: 's',
       payload: null,
       occurredAt: new Date(0),
+      recovered: false,
     });
     expect(envelope.data).toBeNull();
     expect(envelope.version).toBe(1);
+  });
+
+  it('should say recovered only for an event recovery made', () => {
+    const row = { id: 'x', type: 'a.b', entityKey: 'k', source: 's', payload: 1, occurredAt: new Date(0) };
+    expect(buildEnvelope({ ...row, recovered: true }).recovered).toBe(true);
+    expect(JSON.stringify(buildEnvelope({ ...row, recovered: false }))).not.toContain('recovered');
   });
 });
 

@@ -19,6 +19,11 @@ export interface EventEnvelope<T = unknown> {
   key: string;
   /** When the state change happened (ISO 8601). */
   occurredAt: string;
+  /**
+   * Present (and true) only on an event made by recovery: its webhook never arrived, and the
+   * state was read back from Panora's API instead (docs/architecture.md#recovery).
+   */
+  recovered?: true;
   data: T;
 }
 
@@ -30,6 +35,7 @@ export interface OutboxRow {
   source: string;
   payload: unknown;
   occurredAt: Date;
+  recovered: boolean;
 }
 
 export function buildEnvelope(row: OutboxRow): EventEnvelope {
@@ -40,6 +46,7 @@ export function buildEnvelope(row: OutboxRow): EventEnvelope {
     source: row.source,
     key: row.entityKey,
     occurredAt: row.occurredAt.toISOString(),
+    ...(row.recovered ? { recovered: true as const } : {}),
     data: row.payload,
   };
 }

@@ -25,6 +25,7 @@ interface ClaimedRecord {
   payload: unknown;
   occurred_at: Date;
   created_at: Date;
+  recovered: boolean;
 }
 
 /** The outbox's backlog, as its gauges show it. */
@@ -71,9 +72,9 @@ export class OutboxRepository {
       [ENQUEUE_LOCK_SPACE, keys],
     );
     await manager.query(
-      `INSERT INTO outbox_messages (id, type, entity_key, source, payload, occurred_at)
+      `INSERT INTO outbox_messages (id, type, entity_key, source, payload, occurred_at, recovered)
        SELECT COALESCE((m->>'id')::uuid, gen_random_uuid()), m->>'type', m->>'key', m->>'source', m->'data',
-              (m->>'occurredAt')::timestamptz
+              (m->>'occurredAt')::timestamptz, COALESCE((m->>'recovered')::boolean, false)
        FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(m, n)
        ORDER BY n
        ON CONFLICT (id) DO NOTHING`,
@@ -135,7 +136,7 @@ export class OutboxRepository {
            LIMIT $5
          ) AS c
          WHERE o.id = c.id AND o.published_at IS NULL
-         RETURNING o.id, o.seq, o.type, o.entity_key, o.source, o.payload, o.occurred_at, o.created_at`,
+         RETURNING o.id, o.seq, o.type, o.entity_key, o.source, o.payload, o.occurred_at, o.created_at, o.recovered`,
         [locked.map((l) => l.k), instanceId, leaseMs, ROWS_PER_KEY, batchSize],
       );
       return claimed;
@@ -150,6 +151,7 @@ export class OutboxRepository {
         payload: r.payload,
         occurredAt: new Date(r.occurred_at),
         createdAt: new Date(r.created_at),
+        recovered: r.recovered,
       }))
       .sort((a, b) => compareSeq(a.seq, b.seq));
   }

@@ -21,6 +21,8 @@ export interface OutboxMessageInput {
    * with that id already in the outbox makes the repeat a no-op.
    */
   id?: string;
+  /** True for an event recovery made from Panora's API: the envelope says `"recovered": true`. */
+  recovered?: boolean;
 }
 
 /**
@@ -73,6 +75,7 @@ interface Row {
   /** `data` serialised once, here: spliced as is into the statement's JSON. */
   dataJson: string;
   occurredAt: string;
+  recovered?: true;
 }
 
 /** The row as JSON, its `data` spliced in as already serialised (type, key… are never empty). */
@@ -112,5 +115,6 @@ function toRow(message: OutboxMessageInput, now: Date): Row {
     source,
     dataJson,
     occurredAt: occurredAt.toISOString(),
+    ...(message.recovered ? { recovered: true as const } : {}),
   };
 }

@@ -25,6 +25,7 @@ const BROKER_TESTS = {
   connectionCut:
     'should deliver every event, in order per entity, after the broker connection is cut and comes back, reporting the broker down meanwhile',
   twoRelays: 'should keep per-entity order with two relays publishing the same outbox',
+  recovered: 'should mark the envelope of an event made by recovery, and only that one',
 };
 
 const describeWithBroker = RABBITMQ_URL ? describe : describe.skip;
@@ -201,22 +202,35 @@ describe('Event bus without a broker (RABBITMQ_URL unset)', () => {
     await expect(enqueue(service, { type: 'a.b', key: 'k', data: { big: 1n } })).rejects.toThrow(/JSON/);
   });
 
-  it('should store the envelope fields given, with defaults for source and occurredAt', async () => {
+  it('should store the envelope fields given, with defaults for source, occurredAt and recovered', async () => {
     const occurredAt = new Date('2026-01-02T03:04:05.678Z');
     await enqueue(service, [
-      { type: 'crm.company.created', key: 'company:1', data: { name: 'ACME' }, source: 'crm-module', occurredAt },
+      {
+        type: 'crm.company.created',
+        key: 'company:1',
+        data: { name: 'ACME' },
+        source: 'crm-module',
+        occurredAt,
+        recovered: true,
+      },
       { type: 'crm.company.created', key: 'company:2', data: null },
     ]);
     const rows = await db.query<Record<string, unknown>>(
-      `SELECT entity_key, source, payload, occurred_at FROM outbox_messages WHERE type = 'crm.company.created' ORDER BY seq`,
+      `SELECT entity_key, source, payload, occurred_at, recovered FROM outbox_messages WHERE type = 'crm.company.created' ORDER BY seq`,
     );
     expect(rows[0]).toEqual({
       entity_key: 'company:1',
       source: 'crm-module',
       payload: { name: 'ACME' },
       occurred_at: occurredAt,
+      recovered: true,
     });
-    expect(rows[1]).toMatchObject({ entity_key: 'company:2', source: 'panora-webhooks', payload: null });
+    expect(rows[1]).toMatchObject({
+      entity_key: 'company:2',
+      source: 'panora-webhooks',
+      payload: null,
+      recovered: false,
+    });
   });
 
   it('should prune published rows past the retention period and keep unpublished ones, however old', async () => {
@@ -304,6 +318,18 @@ describeWithBroker('Event bus (RabbitMQ)', () => {
     const { status, body } = await ready(service);
     expect(status).toBe(200);
     expect(body.broker).toMatchObject({ status: 'up', exchange, pending: 0 });
+  });
+
+  it(BROKER_TESTS.recovered, async () => {
+    const probe = await consumer('t9.#');
+    await enqueue(service, [
+      { type: 't9.contact.upserted', key: 'contact:1', data: { n: 1 }, recovered: true },
+      { type: 't9.contact.upserted', key: 'contact:2', data: { n: 2 } },
+    ]);
+    await waitFor('both events', () => probe.received.length >= 2);
+    const byData = new Map(probe.received.map((m) => [m.envelope.data.n, m.envelope]));
+    expect(byData.get(1)).toMatchObject({ key: 'contact:1', recovered: true });
+    expect(byData.get(2)).not.toHaveProperty('recovered');
   });
 
   it(BROKER_TESTS.lateConsumer, async () => {

@@ -7,6 +7,7 @@ import { CrmChangeOrder1795400000400 } from '../../../migrations/1795400000400-C
 import { EventClaimId1795400000500 } from '../../../migrations/1795400000500-EventClaimId';
 import { DeliveryReplayHash1795400000600 } from '../../../migrations/1795400000600-DeliveryReplayHash';
 import { EndpointChangeLock1795400000700 } from '../../../migrations/1795400000700-EndpointChangeLock';
+import { OutboxRecovered1795400000900 } from '../../../migrations/1795400000900-OutboxRecovered';
 
 /**
  * Every migration, in order. A new file in `migrations/` (from `npm run migration:generate`) is
@@ -22,4 +23,5 @@ export const MIGRATIONS: MixedList<Function> = [
   EventClaimId1795400000500,
   DeliveryReplayHash1795400000600,
   EndpointChangeLock1795400000700,
+  OutboxRecovered1795400000900,
 ];
