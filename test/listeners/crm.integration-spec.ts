@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { CrmProjectionService } from '../../src/listeners/crm';
 import { startTestApp, TestApp } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { delivery, insertEndpoint, post, waitFor } from '../support/panora';
@@ -247,6 +248,55 @@ describe('CRM projections (crm.* events → crm_objects, outbox, /admin/crm)', (
       expect(['failed', 'dead']).toContain(listener.status);
       expect(listener.last_error).toContain('no usable id');
       expect((await db.query<any>(`SELECT count(*)::int AS n FROM crm_objects WHERE kind = 'deal'`))[0].n).toBe(0);
+    });
+  });
+
+  describe('objects recovery read back from Panora (upsertRecovered)', () => {
+    const recovered = (objects: unknown[], asOf: string, connectionId = 'conn-recovered') =>
+      service.app.get(CrmProjectionService).upsertRecovered('contact', objects, { connectionId, asOf });
+    const position = async () =>
+      (
+        await db.query<{ id: string }>(
+          `SELECT COALESCE(pg_sequence_last_value(pg_get_serial_sequence('webhook_events', 'id')), 0)::text AS id`,
+        )
+      )[0].id;
+
+    it('should project them, emit upserted events marked recovered, and change nothing the second time', async () => {
+      const contact = unifiedContact();
+      const asOf = await position();
+      expect(await recovered([contact], asOf)).toEqual({ received: 1, changed: 1 });
+      const row = await object('contact', contact.id);
+      expect(row).toMatchObject({ name: 'Ada Lovelace', connection_id: 'conn-recovered', last_event_id: asOf });
+      const key = `crm.contact:${contact.id}`;
+      const rows = await db.query<any>('SELECT type, recovered FROM outbox_messages WHERE entity_key = $1', [key]);
+      expect(rows).toEqual([{ type: 'crm.contact.upserted', recovered: true }]);
+
+      expect(await recovered([reordered(contact)], asOf)).toEqual({ received: 1, changed: 0 });
+      expect(await messages(key)).toHaveLength(1);
+    });
+
+    it('should never replace a newer state: an older object, or an equal one read before the delivery that set it', async () => {
+      const contact = unifiedContact({ modified_at: '2026-11-05T08:00:00.000Z' });
+      const before = await position();
+      const delivered = await deliver('crm.contact.created', contact);
+      expect(delivered.status).toBe('processed');
+      const stored = await object('contact', contact.id);
+
+      const older = { ...contact, first_name: 'Old', modified_at: '2026-11-04T08:00:00.000Z' };
+      expect(await recovered([older], await position())).toEqual({ received: 1, changed: 0 });
+      const sameTimeReadEarlier = { ...contact, first_name: 'Stale' };
+      expect(await recovered([sameTimeReadEarlier], before)).toEqual({ received: 1, changed: 0 });
+      expect(await object('contact', contact.id)).toMatchObject({
+        name: stored.name,
+        last_event_id: stored.last_event_id,
+      });
+      expect(await messages(`crm.contact:${contact.id}`)).toHaveLength(1);
+    });
+
+    it('should refuse an object it cannot read, writing nothing', async () => {
+      const good = unifiedContact();
+      await expect(recovered([good, { first_name: 'no id' }], await position())).rejects.toThrow(/no usable id/);
+      expect(await object('contact', good.id)).toBeUndefined();
     });
   });
 

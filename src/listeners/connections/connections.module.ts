@@ -21,6 +21,6 @@ import { ConnectionsService } from './connections.service';
     ConnectionsListener,
     ConnectionsReconciler,
   ],
-  exports: [ConnectionsService],
+  exports: [ConnectionsService, ConnectionsReconciler],
 })
 export class ConnectionsModule {}

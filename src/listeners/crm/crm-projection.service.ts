@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { OutboxService } from '../../outbox';
-import type { CrmKind, CrmProjectionInput } from './crm-mapping';
+import { mapUnifiedObject, type CrmKind, type CrmProjectionInput } from './crm-mapping';
 import { crmOutboxMessage, type CrmObjectRow } from './crm-object';
 import { CrmRepository } from './crm.repository';
 
@@ -36,6 +36,35 @@ export class CrmProjectionService {
       await this.outbox.enqueue(
         manager,
         rows.map((row) => crmOutboxMessage('upserted', row)),
+      );
+      return { received, changed: rows.length };
+    });
+  }
+
+  /**
+   * Applies objects recovery read back from Panora's unified list of `kind` (GET /crm/<kind>s, for
+   * one connection) after their webhooks never arrived: through the same stale guard as a delivery,
+   * as of `asOf`, the inbox position read before Panora was called (an event received after it
+   * wins a tie of `modified_at`, one received before loses it, as for connection reconciliation).
+   * The `crm.<kind>.upserted` events of the rows that changed say `recovered: true`. Idempotent.
+   * @throws CrmPayloadError for an object that cannot be read (not an object, no usable id)
+   */
+  async upsertRecovered(
+    kind: CrmKind,
+    objects: readonly unknown[],
+    { connectionId, asOf }: { connectionId: string; asOf: string },
+  ): Promise<UpsertResult> {
+    const inputs = objects.map((object) => {
+      const input = mapUnifiedObject(kind, object);
+      return { ...input, connectionId: input.connectionId ?? connectionId };
+    });
+    const received = new Set(inputs.map((o) => o.id)).size;
+    if (inputs.length === 0) return { received, changed: 0 };
+    return this.crm.transaction(async (manager) => {
+      const rows = await this.crm.upsert(manager, kind, inputs, asOf);
+      await this.outbox.enqueue(
+        manager,
+        rows.map((row) => ({ ...crmOutboxMessage('upserted', row), recovered: true })),
       );
       return { received, changed: rows.length };
     });

@@ -14,6 +14,7 @@ import { CrmRepository } from './crm.repository';
 @Module({
   imports: [OutboxModule],
   controllers: [CrmController],
+  exports: [CrmProjectionService],
   providers: [CrmRepository, CrmListener, CrmProjectionService, CrmQueryService],
 })
 export class CrmModule {}
