@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { FakePanora } from '../../test/support/fake-panora';
 import { freePort } from '../../test/support/process';
-import { PanoraApiError, PanoraClient, PanoraClientOptions } from './panora.client';
+import { PanoraApiError } from './panora-api-error';
+import type { PanoraClientOptions } from './panora-http';
+import { PanoraClient } from './panora.client';
 
 const SCOPE = ['connection.created'];
 
@@ -70,7 +72,8 @@ describe(PanoraClient.name, () => {
       route: 'GET /webhooks',
       panoraMessage: 'Unauthorized',
     });
-    expect(error.message).toBe('Panora answered 401 to GET /webhooks: Unauthorized');
+    expect(error.message).toBe('Panora answered 401 to GET /webhooks: Unauthorized; check PANORA_API_KEY');
+    expect(error.answer).toBe(error.message);
     expect(fake.requests).toHaveLength(1);
   });
 
