@@ -121,6 +121,23 @@ describe(PanoraClient.name, () => {
     expect(fake.requestsTo('GET', '/webhooks')).toHaveLength(2);
   });
 
+  it("should resend POST /webhooks after a 429, since Panora's throttler answers before acting", async () => {
+    fake.throttle({ route: 'POST /webhooks' }, '0');
+    const created = await client().createWebhook({ url: 'https://e.com/429', scope: SCOPE });
+    expect(fake.requestsTo('POST', '/webhooks')).toHaveLength(2);
+    expect(fake.findByUrl('https://e.com/429').map((row) => row.id_webhook_endpoint)).toEqual([
+      created.id_webhook_endpoint,
+    ]);
+  });
+
+  it('should not retry the 500 Panora answers an unknown key with, and say to check PANORA_API_KEY', async () => {
+    fake.failWith(500, { times: 5 }, 'API Key not found.');
+    const error = await failure(client().listConnections());
+    expect(error).toMatchObject({ status: 500, apiKeyRefused: true, mayHaveActed: false });
+    expect(error.message).toBe('Panora answered 500 to GET /connections: API Key not found.; check PANORA_API_KEY');
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('should say that a 4xx left nothing to settle', async () => {
     fake.failWith(400, { route: 'POST /webhooks' }, 'scope must be an array');
     const error = await failure(client().createWebhook({ url: 'https://e.com/4', scope: SCOPE }));

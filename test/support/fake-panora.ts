@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { FakePanoraReads } from './fake-panora-reads';
+import type { FakeCrmKind, FakeEventRow, FakeUnifiedObject, RecordEventInput } from './fake-panora-reads';
+import { FakeThrottler, newGate, throttledBody } from './fake-panora-switches';
+import type { FakeRateLimit, Gate, Rule, RuleOptions } from './fake-panora-switches';
+
+export { FAKE_CRM_LISTS, FAKE_LINKED_USER_ID } from './fake-panora-reads';
+export type { FakeCrmKind, FakeEventRow, FakeUnifiedObject, RecordEventInput } from './fake-panora-reads';
+export type { FakeRateLimit, Gate, RuleOptions } from './fake-panora-switches';
 
 /** A webhook endpoint row as Panora's `POST /webhooks` and `GET /webhooks` return it. */
 export interface FakeWebhook {
@@ -17,50 +25,12 @@ export interface FakeWebhook {
 
 export interface RecordedRequest {
   method: string;
+  /** Without the query. */
   path: string;
+  /** The path with its query, as sent. */
+  url: string;
   headers: IncomingHttpHeaders;
   body: unknown;
-}
-
-/** A switch: applies to the next `times` requests matching `route` (`POST /webhooks`, `PUT /webhooks/`: prefix). */
-interface Rule {
-  route?: string;
-  times: number;
-  /** Answer this instead of running the handler (401, 500…). */
-  respond?: { status: number; body: string };
-  /** Run the handler (state changes), then answer this body with the handler's status. */
-  replaceBody?: string;
-  /** Run the handler at once, answer after this delay. */
-  delayMs?: number;
-  /** Run the handler (state changes), then answer this instead of its result (a 5xx after acting). */
-  afterActing?: { status: number; body: string };
-  /** How many times the handler runs (a Panora, or a proxy before it, that retried on its own). */
-  copies?: number;
-  /** Run the handler, then never answer: the socket stays open until the client gives up. */
-  hang?: boolean;
-  /** Run the handler, then hold the answer until the test releases the gate. */
-  gate?: HeldGate;
-}
-
-/** A request held by `holdAnswer`: the test sees it arrive and decides when it is answered. */
-export interface Gate {
-  /** Resolves once a matching request has arrived and Panora has acted on it. */
-  readonly arrived: Promise<void>;
-  /** Lets the held answer go. */
-  release(): void;
-}
-
-interface HeldGate extends Gate {
-  arrive(): void;
-  readonly released: Promise<void>;
-}
-
-function newGate(): HeldGate {
-  let arrive!: () => void;
-  let release!: () => void;
-  const arrived = new Promise<void>((resolve) => (arrive = resolve));
-  const released = new Promise<void>((resolve) => (release = resolve));
-  return { arrived, released, arrive, release };
 }
 
 interface Answer {
@@ -68,19 +38,17 @@ interface Answer {
   body: unknown;
 }
 
-export interface RuleOptions {
-  /** `METHOD /path` prefix, e.g. `POST /webhooks` or `PUT /webhooks/`; every request when unset. */
-  route?: string;
-  /** How many matching requests the switch applies to (default: 1). */
-  times?: number;
-}
-
 export const FAKE_PROJECT_ID = 'b4b0fb2e-0c4d-4c1f-9c53-9a8f1b1f0001';
 
 /**
- * A small Panora management API on 127.0.0.1 (node:http), following the table in
- * shared/panora-facts.md: `x-api-key` auth, webhooks CRUD with UUID secrets, connections and
- * linked users. Records every request (headers included) and has switches for failures.
+ * A small Panora API on 127.0.0.1 (node:http), following the table in shared/panora-facts.md:
+ * `x-api-key` auth, webhooks CRUD with UUID secrets, connections and linked users, and (see
+ * fake-panora-reads.ts) `GET /events` and the unified CRM lists as Panora's code serves them.
+ * Records every request (headers included) and has switches for failures.
+ *
+ * The management routes answer any wrong key 401 `{statusCode, message}` (what the specs written
+ * for them rely on); the read routes answer as Panora's code does: no key 401, an unknown key 500
+ * `API Key not found.`, error bodies `{statusCode, timestamp, path, message}`.
  */
 export class FakePanora {
   readonly webhooks = new Map<string, FakeWebhook>();
@@ -89,12 +57,40 @@ export class FakePanora {
   readonly issuedSecrets: string[] = [];
   readonly connections: Record<string, unknown>[] = [];
   readonly linkedUsers = new Map<string, Record<string, unknown>>();
+  /** `GET /events` and the unified lists: their rows, objects and helpers. */
+  readonly reads: FakePanoraReads;
+  private throttler: FakeThrottler | null = null;
   private rules: Rule[] = [];
   private readonly sockets = new Set<Socket>();
   private server?: Server;
   url = '';
 
-  constructor(readonly apiKey = 'test-key') {}
+  constructor(readonly apiKey = 'test-key') {
+    this.reads = new FakePanoraReads(apiKey, FAKE_PROJECT_ID, this.connections);
+  }
+
+  /** Panora's `events` rows, in insertion order (`GET /events` serves them newest first). */
+  get events(): FakeEventRow[] {
+    return this.reads.events;
+  }
+
+  /**
+   * An `events` row "written by Panora" (with a fresh id_event), as a delivery of the same event
+   * would carry: method `SYNC` (url /sync) for `*.pulled`, `POST` for `*.created` / `*.push`,
+   * `GET` with url /oauth2/callback for `connection.created`.
+   */
+  recordEvent(input: RecordEventInput): FakeEventRow {
+    return this.reads.recordEvent(input);
+  }
+
+  /** Unified objects of `kind` for the connection with this token (`GET /crm/<kind>s`); an object with a stored `id` replaces it. */
+  putUnified(
+    connectionToken: string,
+    kind: FakeCrmKind,
+    objects: readonly Record<string, unknown>[],
+  ): FakeUnifiedObject[] {
+    return this.reads.putUnified(connectionToken, kind, objects);
+  }
 
   static async start(apiKey?: string): Promise<FakePanora> {
     const fake = new FakePanora(apiKey);
@@ -120,6 +116,29 @@ export class FakePanora {
     message = status === 401 ? 'Unauthorized' : 'Internal server error',
   ): this {
     return this.addRule(options, { respond: { status, body: JSON.stringify({ statusCode: status, message }) } });
+  }
+
+  /**
+   * Answers 429 as Panora's throttler does, with `Retry-After: retryAfter` (seconds, or an HTTP
+   * date; none when null), without acting.
+   */
+  throttle(options: RuleOptions = {}, retryAfter: string | null = '1'): this {
+    return this.addRule(options, {
+      respond: {
+        status: 429,
+        body: throttledBody(''),
+        headers: retryAfter === null ? {} : { 'retry-after': retryAfter },
+      },
+    });
+  }
+
+  /**
+   * Panora's throttler (its code: 100 requests per 60 s per IP, every route): over `limit`
+   * requests in a window, 429 with Retry-After; null turns it off, as does `reset`.
+   */
+  limitRate(rate: FakeRateLimit | null): this {
+    this.throttler = rate ? new FakeThrottler(rate) : null;
+    return this;
   }
 
   /** Answers `status` with this raw body, without acting. */
@@ -180,10 +199,11 @@ export class FakePanora {
     return { arrived: gate.arrived, release: () => gate.release() };
   }
 
-  /** Clears switches and recorded requests (not the stored webhooks). */
+  /** Clears switches (the rate limit too) and recorded requests (not the stored webhooks, events or objects). */
   reset(): void {
     this.rules = [];
     this.requests.length = 0;
+    this.throttler = null;
   }
 
   requestsTo(method: string, pathPrefix: string): RecordedRequest[] {
@@ -234,17 +254,28 @@ export class FakePanora {
       body = raw;
     }
     const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://fake').pathname;
-    this.requests.push({ method, path, headers: req.headers, body });
+    const url = req.url ?? '/';
+    const path = new URL(url, 'http://fake').pathname;
+    this.requests.push({ method, path, url, headers: req.headers, body });
     res.on('error', () => undefined);
 
+    // Panora's throttler is a global guard: it answers before anything else.
+    const throttled = this.throttler?.hit(url);
+    if (throttled) return this.send(res, 429, throttled.body, throttled.headers);
     const rule = this.takeRule(method, path);
-    if (rule?.respond) return this.send(res, rule.respond.status, rule.respond.body);
-    const authorised = req.headers['x-api-key'] === this.apiKey;
-    const answer = authorised
-      ? this.route(method, path, body)
-      : { status: 401, body: { statusCode: 401, message: 'Unauthorized' } };
-    for (let copy = 1; authorised && copy < (rule?.copies ?? 1); copy++) this.route(method, path, body);
+    if (rule?.respond) return this.send(res, rule.respond.status, rule.respond.body, rule.respond.headers);
+    let answer: Answer;
+    let copies = rule?.copies ?? 1;
+    if (this.reads.serves(method, path)) {
+      answer = this.reads.answer(path, url, req.headers);
+      copies = 1;
+    } else if (req.headers['x-api-key'] === this.apiKey) {
+      answer = this.route(method, path, body);
+    } else {
+      answer = { status: 401, body: { statusCode: 401, message: 'Unauthorized' } };
+      copies = 1;
+    }
+    for (let copy = 1; copy < copies; copy++) this.route(method, path, body);
     if (rule?.gate) {
       rule.gate.arrive();
       await rule.gate.released;
@@ -256,9 +287,9 @@ export class FakePanora {
     this.send(res, answer.status, text);
   }
 
-  private send(res: ServerResponse, status: number, text: string): void {
+  private send(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
     if (res.destroyed) return;
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
     res.end(text);
   }
 
