@@ -176,6 +176,21 @@ export const ENV_SECTIONS: EnvSection[] = [
       CONNECTIONS_RECONCILE_INTERVAL: {
         description: 'seconds between reconciliations with Panora’s `GET /connections` (off without `PANORA_API_KEY`)',
       },
+      RECOVERY_INTERVAL: {
+        description:
+          'seconds between recovery runs, which find the events Panora sent that never arrived (`GET /events`) and recover them (see [Operations](operations.md#recovering-missed-events)); one run at start-up too; `0`: no schedule, runs on `POST /admin/recovery/run` only (at most 604800); off without `PANORA_API_KEY`',
+      },
+      RECOVERY_OVERLAP: {
+        description: 'seconds each recovery walk goes back behind the point the previous complete walk reached',
+      },
+      RECOVERY_LOOKBACK: { description: 'hours the very first recovery walk goes back (at most 8760)' },
+      RECOVERY_PAGE_SIZE: {
+        description: 'events per page of Panora’s `GET /events` during a recovery walk (at most 500)',
+      },
+      RECOVERY_REQUESTS_PER_MINUTE: {
+        description:
+          'pace of every call recovery makes to Panora (the events walk, the unified lists, the reconciliation it triggers); Panora allows 100 a minute per client address, shared with the rest of this service',
+      },
     },
   },
   {

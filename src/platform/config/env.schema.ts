@@ -145,6 +145,16 @@ const envObject = z.object({
   PUBLIC_BASE_URL: httpUrl.optional(),
   /** How often connections are reconciled with Panora's GET /connections (seconds; needs PANORA_API_KEY). */
   CONNECTIONS_RECONCILE_INTERVAL: positiveInt.default(3600),
+  /** Seconds between recovery runs (missed events found in Panora's GET /events); 0 = no schedule, POST /admin/recovery/run only. */
+  RECOVERY_INTERVAL: nonNegativeInt.max(7 * 24 * 60 * 60, 'expected at most 604800 (a week)').default(900),
+  /** Seconds a recovery walk goes back behind its watermark, for events Panora stored late. */
+  RECOVERY_OVERLAP: nonNegativeInt.default(600),
+  /** Hours the very first recovery walk goes back. */
+  RECOVERY_LOOKBACK: positiveInt.max(24 * 365, 'expected at most 8760').default(24),
+  /** Events per page of GET /events. */
+  RECOVERY_PAGE_SIZE: positiveInt.max(500, 'expected at most 500').default(100),
+  /** Pace of every call recovery makes to Panora (Panora allows 100 a minute per client address). */
+  RECOVERY_REQUESTS_PER_MINUTE: positiveInt.max(60_000, 'expected at most 60000').default(60),
 
   RABBITMQ_URL: z
     .string()
