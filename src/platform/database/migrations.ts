@@ -8,6 +8,7 @@ import { EventClaimId1795400000500 } from '../../../migrations/1795400000500-Eve
 import { DeliveryReplayHash1795400000600 } from '../../../migrations/1795400000600-DeliveryReplayHash';
 import { EndpointChangeLock1795400000700 } from '../../../migrations/1795400000700-EndpointChangeLock';
 import { OutboxRecovered1795400000900 } from '../../../migrations/1795400000900-OutboxRecovered';
+import { Recovery1795400001000 } from '../../../migrations/1795400001000-Recovery';
 
 /**
  * Every migration, in order. A new file in `migrations/` (from `npm run migration:generate`) is
@@ -24,4 +25,5 @@ export const MIGRATIONS: MixedList<Function> = [
   DeliveryReplayHash1795400000600,
   EndpointChangeLock1795400000700,
   OutboxRecovered1795400000900,
+  Recovery1795400001000,
 ];
