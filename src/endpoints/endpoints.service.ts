@@ -11,6 +11,12 @@ import type { WebhookEndpoint } from './webhook-endpoint.entity';
  */
 export const ENDPOINTS_LOG_CONTEXT = 'EndpointsService';
 
+/** An active endpoint and the event types it subscribes to. */
+export interface ActiveEndpointScope {
+  id: string;
+  scope: string[];
+}
+
 /**
  * Reads endpoints for the admin API. The changes live beside it: the registration saga with
  * Panora (EndpointRegistrationService), imports of dashboard endpoints (EndpointImportService),
@@ -31,6 +37,17 @@ export class EndpointsService {
   /** One endpoint; 404 for an unknown, deleted or malformed id. */
   async get(id: string): Promise<EndpointView> {
     return this.views.view(await this.findOrFail(id));
+  }
+
+  /**
+   * The active endpoints' ids and scopes, oldest first (for recovery: an event Panora lists was
+   * sent to us only when one of them subscribes to its type).
+   */
+  async activeScopes(): Promise<ActiveEndpointScope[]> {
+    const active = await this.repository.listActive();
+    return active
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))
+      .map((endpoint) => ({ id: endpoint.id, scope: [...endpoint.scope] }));
   }
 
   /** The endpoint with its secrets; 404 for an unknown, deleted or malformed id. */

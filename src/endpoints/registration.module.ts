@@ -36,6 +36,6 @@ import { WebhookEndpoint } from './webhook-endpoint.entity';
     EndpointImportService,
     EndpointSyncService,
   ],
-  exports: [EndpointSecretsService],
+  exports: [EndpointSecretsService, EndpointsService],
 })
 export class RegistrationModule {}

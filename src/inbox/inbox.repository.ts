@@ -215,6 +215,19 @@ export class InboxRepository {
     return (await this.dataSource.query<InboxBacklog[]>(BACKLOG_SQL))[0];
   }
 
+  /**
+   * Which of these Panora `id_event`s the inbox holds a delivery of, whatever the endpoint (Panora
+   * delivers an event to one matching endpoint only). For recovery: the rest were never received.
+   */
+  async heldEventIds(idEvents: readonly string[]): Promise<Set<string>> {
+    if (idEvents.length === 0) return new Set();
+    const rows = await this.dataSource.query<{ id_event: string }[]>(
+      'SELECT DISTINCT id_event FROM webhook_events WHERE id_event = ANY($1::text[])',
+      [idEvents],
+    );
+    return new Set(rows.map((row) => row.id_event));
+  }
+
   /** The stored event of a delivery, by the endpoint and Panora's `id_event`. */
   async findDelivery(endpointId: string, idEvent: string): Promise<{ id: string; status: EventStatus } | undefined> {
     const [row] = await this.dataSource.query<{ id: string; status: EventStatus }[]>(

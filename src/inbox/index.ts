@@ -4,4 +4,4 @@ export type { TestEventResult } from './test-events/test-event.dto';
 export { WebhooksModule } from './webhooks.module';
 export { InboxSignal } from './inbox-signal';
 export { InboxWriter } from './inbox-writer.service';
-export { INBOX_CHANNEL } from './inbox.repository';
+export { INBOX_CHANNEL, InboxRepository } from './inbox.repository';

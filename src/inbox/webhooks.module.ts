@@ -41,6 +41,6 @@ import { WebhooksController } from './receive/webhooks.controller';
     InboxRetention,
     TestEventService,
   ],
-  exports: [InboxWriter, InboxSignal, ReceiverStats, InboxRetention],
+  exports: [InboxWriter, InboxSignal, ReceiverStats, InboxRetention, InboxRepository],
 })
 export class WebhooksModule {}
