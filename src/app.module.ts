@@ -18,6 +18,7 @@ import { ForwardingModule } from './listeners/forwarding';
 import { PanoraModule } from './panora';
 import { HealthModule } from './health';
 import { MetricsModule } from './platform/metrics';
+import { RecoveryModule } from './recovery';
 
 export interface AppModuleOptions {
   /** The validated configuration (see config/env.schema.ts). */
@@ -48,6 +49,7 @@ export class AppModule {
         ForwardingModule,
         ConnectionsModule,
         CrmModule,
+        RecoveryModule,
       ],
       providers: [
         {
