@@ -9,6 +9,7 @@ import { CliError } from './admin-client';
 import { addConnectionCommands } from './commands/connections';
 import { addEndpointCommands } from './commands/endpoints';
 import { addEventCommands } from './commands/events';
+import { addRecoveryCommands } from './commands/recovery';
 import { addTestEventCommand } from './commands/test-events';
 import { defaults } from './options';
 import { note } from './output';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   addEventCommands(program); // events …, replay
   addTestEventCommand(program);
   addConnectionCommands(program);
+  addRecoveryCommands(program);
   return program;
 }
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EndpointsService, type ActiveEndpointScope } from '../endpoints';
 import { InboxRepository } from '../inbox';
-import { PanoraClient, type PanoraEventRow } from '../panora';
+import { PanoraApiError, PanoraClient, type PanoraEventRow } from '../panora';
 import { deliveredType, missedReason, subscribedEndpoint } from './missed-events';
 import type { Pacer } from './pacer';
 import { recoveryConfig, type RecoveryConfig } from './recovery.config';
@@ -75,6 +75,8 @@ export class RecoveryDetector {
       } catch (error) {
         if (signal.aborted) report.error = 'Stopped: the service is shutting down';
         else report.error = `Panora's GET /events failed (page ${report.pages + 1}): ${messageOf(error)}`;
+        // Rate-limited even after the client's retries: the next calls wait what Panora asked.
+        if (error instanceof PanoraApiError && error.status === 429) pacer.pause(error.retryAfterMs ?? 60_000);
       }
     }
     // No active endpoint: Panora sent us nothing, and the window is covered all the same.
