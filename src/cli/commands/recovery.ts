@@ -39,7 +39,11 @@ function readableStatus(state: RecoveryStatus): string {
   const head = fields([
     [
       'recovery',
-      state.enabled ? `on (every ${state.intervalSeconds} s; 0: on demand only)` : 'off (PANORA_API_KEY unset)',
+      !state.enabled
+        ? 'off (PANORA_API_KEY unset)'
+        : state.intervalSeconds === 0
+          ? 'on demand only (RECOVERY_INTERVAL=0)'
+          : `every ${state.intervalSeconds} s, and at start-up`,
     ],
     ['watermark', when(state.watermark)],
     ['last run', run ? `${when(run.startedAt)} → ${run.finishedAt ? when(run.finishedAt) : 'running'}` : 'never'],
