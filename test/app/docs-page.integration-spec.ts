@@ -35,6 +35,8 @@ const ROUTES: [method: string, path: string][] = [
   ['get', '/admin/connections/{id}/token'],
   ['get', '/admin/crm/{kind}'],
   ['get', '/admin/crm/{kind}/{id}'],
+  ['get', '/admin/recovery'],
+  ['post', '/admin/recovery/run'],
 ];
 
 describe('OpenAPI and the docs page', () => {
