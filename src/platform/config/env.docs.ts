@@ -189,7 +189,7 @@ export const ENV_SECTIONS: EnvSection[] = [
       },
       RECOVERY_REQUESTS_PER_MINUTE: {
         description:
-          'pace of every call recovery makes to Panora (the events walk, the unified lists, the reconciliation it triggers); Panora allows 100 a minute per client address, shared with the rest of this service',
+          'pace of the calls recovery makes to Panora (the events walk and the unified lists; a reconciliation it triggers counts as one); Panora allows 100 a minute per client address, shared with the rest of this service',
       },
     },
   },
