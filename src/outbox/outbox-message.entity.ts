@@ -36,6 +36,10 @@ export class OutboxMessage {
   @Column({ name: 'occurred_at', type: 'timestamptz' })
   occurredAt!: Date;
 
+  /** Made by recovery from Panora's API, its webhook never having arrived: the envelope says so. */
+  @Column({ type: 'boolean', default: false })
+  recovered!: boolean;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 

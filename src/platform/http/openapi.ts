@@ -123,6 +123,7 @@ export function setupOpenApi(app: NestFastifyApplication): void {
     .addTag('events', 'Received events: inspect and replay')
     .addTag('connections', "Connections caught from connection.created, with the end-users' connection tokens")
     .addTag('crm', 'CRM projections (read-only)')
+    .addTag('recovery', 'Events Panora sent that never arrived: what was found and recovered, and a run on demand')
     .addTag('webhooks', "Panora's deliveries")
     .addTag('operations', 'Health and metrics')
     .build();
