@@ -15,6 +15,8 @@ export const recoveryConfig = configSlice('recovery', (env) => ({
   overlapMs: env.RECOVERY_OVERLAP * 1000,
   lookbackMs: env.RECOVERY_LOOKBACK * 60 * 60 * 1000,
   pageSize: env.RECOVERY_PAGE_SIZE,
+  /** Settled missed events are kept as long as the inbox keeps payloads. */
+  retentionDays: env.INBOX_RETENTION_DAYS,
   requestsPerMinute: env.RECOVERY_REQUESTS_PER_MINUTE,
   settleMs: RECOVERY_SETTLE_MS,
   /** Objects per page of a unified list (Panora's default). */

@@ -277,4 +277,18 @@ export class RecoveryRepository {
       [filter.status ?? null, filter.cursor ?? null, limit],
     );
   }
+
+  /**
+   * Deletes the missed events settled more than `days` ago (recovered, published, given up or
+   * arrived late); pending ones stay, however old. A walk never goes back that far (it stops at
+   * the watermark less the overlap), so nothing pruned is found missed again.
+   */
+  async pruneSettled(days: number): Promise<number> {
+    const [, deleted] = await this.dataSource.query<[unknown, number]>(
+      `DELETE FROM recovery_missed_events
+        WHERE status <> 'pending' AND settled_at < now() - make_interval(days => $1)`,
+      [days],
+    );
+    return deleted;
+  }
 }

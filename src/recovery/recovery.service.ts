@@ -189,6 +189,7 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy 
     };
     const counts = { ...walk, complete: Number(walk.complete), found: found.length, ...run.counts };
     await this.repository.runFinished({ outcome, error, counts, watermark: outcome === 'failed' ? null : watermark });
+    await this.repository.pruneSettled(this.config.retentionDays);
     this.metrics.runEnded(outcome);
     const state = await this.repository.state();
     const report: RecoveryRunReport = {

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { RecoveryRepository } from '../../src/recovery/recovery.repository';
 import { startTestApp, type TestApp } from '../support/app';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { FakePanora } from '../support/fake-panora';
@@ -131,6 +132,35 @@ describe('Recovery: safety', () => {
     await runRecovery(service);
     const [row] = (await missedEvents(db)).filter((r) => r.id_event === event.id_event);
     expect(row).toMatchObject({ status: 'given_up', last_error: 'Panora no longer lists the connection' });
+  });
+
+  it('should prune settled missed events past INBOX_RETENTION_DAYS after a run, and keep pending ones however old', async () => {
+    // Missed a month ago (INBOX_RETENTION_DAYS defaults to 30): long behind the watermark, so no
+    // walk meets them again.
+    const old = async (status: string) =>
+      (
+        await db.query<{ id_event: string }>(
+          `INSERT INTO recovery_missed_events
+             (id_event, type, normalized_type, id_connection, panora_timestamp, reason, status, detected_at, settled_at)
+           VALUES (gen_random_uuid()::text, 'connection.created', 'connection.created', gen_random_uuid()::text,
+                   now() - interval '32 days', 'not in the inbox', $1, now() - interval '32 days',
+                   CASE WHEN $1 = 'pending' THEN NULL ELSE now() - interval '31 days' END)
+           RETURNING id_event`,
+          [status],
+        )
+      )[0].id_event;
+    const settled = await old('given_up');
+    await runRecovery(service);
+    expect((await missedEvents(db)).map((r) => r.id_event)).not.toContain(settled);
+
+    // A pending one as old stays: the prune alone here, so that no run settles it first.
+    const pending = await old('pending');
+    try {
+      await service.app.get(RecoveryRepository).pruneSettled(30);
+      expect((await missedEvents(db)).find((r) => r.id_event === pending)?.status).toBe('pending');
+    } finally {
+      await db.query('DELETE FROM recovery_missed_events WHERE id_event = $1', [pending]);
+    }
   });
 
   it('should give up on a connection whose token Panora refuses, with the reason and never the token', async () => {
