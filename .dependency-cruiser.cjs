@@ -2,7 +2,7 @@
  * The shape of src/ (issue 14), checked by `npm run lint` (so by `npm test`):
  *
  * - Stages are layered; a module imports only from the layers below it:
- *     platform/*  <  panora  <  endpoints  <  inbox  <  dispatch  <  outbox  <  listeners/*  <  recovery
+ *     platform/*  <  panora  <  contracts  <  endpoints  <  inbox  <  dispatch  <  outbox  <  listeners/*  <  recovery
  *   and the composition root (main.ts, app.*.ts, health/), the CLI and dev/ sit on top.
  *   Within platform/, config is the bottom: it imports no other part of the platform.
  * - Listener modules never import each other.
@@ -12,7 +12,7 @@
  * Tests (*.spec.ts here, test/ elsewhere) may reach inside the module they test.
  * docs/architecture.md draws the same layers.
  */
-const LAYERS = ['platform', 'panora', 'endpoints', 'inbox', 'dispatch', 'outbox', 'listeners', 'recovery'];
+const LAYERS = ['platform', 'panora', 'contracts', 'endpoints', 'inbox', 'dispatch', 'outbox', 'listeners', 'recovery'];
 const TOP = ['health', 'cli', 'dev'];
 /** A module: a platform part, a listener, or any other folder of src. */
 const MODULE = '(platform/[^/]+|listeners/[^/]+|[^/]+)';

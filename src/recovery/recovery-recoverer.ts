@@ -7,6 +7,7 @@ import {
   ConnectionsService,
 } from '../listeners/connections';
 import { OutboxService, type OutboxMessageInput } from '../outbox';
+import type { MissedEventData } from '../contracts';
 import { CrmRereader, type CrmGroup } from './crm-reread';
 import { planFor } from './missed-events';
 import { RecoveryRepository, type MissedEventRow } from './recovery.repository';
@@ -133,7 +134,7 @@ export function missedEventMessage(event: MissedEventRow): OutboxMessageInput {
       id_connection: event.id_connection,
       timestamp: new Date(event.panora_timestamp).toISOString(),
       provider: event.provider,
-    },
+    } satisfies MissedEventData,
   };
 }
 

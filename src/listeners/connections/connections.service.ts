@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { ConnectionEventData } from '../../contracts';
 import { OutboxService } from '../../outbox';
 import { SecretBox } from '../../platform/secrets';
 import { PermanentEventError } from '../../dispatch';
@@ -247,7 +248,12 @@ export class ConnectionsService {
     await this.outbox.enqueue(manager, {
       type,
       key: `connection:${id}`,
-      data: { ...view(connection), reconciled: source === 'reconciliation', ...(changed ? { changed } : {}) },
+      // The contract's fields exactly (src/contracts); its Dates travel as ISO strings.
+      data: {
+        ...view(connection),
+        reconciled: source === 'reconciliation',
+        ...(changed ? { changed } : {}),
+      } satisfies { [K in keyof ConnectionEventData]: unknown },
     });
     this.logger.log(
       { idConnection: id, event: type, source },

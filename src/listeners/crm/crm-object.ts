@@ -1,3 +1,4 @@
+import type { CrmObjectEventData } from '../../contracts';
 import type { OutboxMessageInput } from '../../outbox';
 import { redactObject } from '../../platform/secrets';
 import type { CrmKind, CrmProjectionInput, CrmShape } from './crm-mapping';
@@ -75,5 +76,7 @@ export function crmEntityKey(kind: CrmKind, id: string): string {
 }
 
 export function crmOutboxMessage(action: CrmEventAction, row: CrmObjectRow): OutboxMessageInput {
-  return { type: crmEventType(row.kind, action), key: crmEntityKey(row.kind, row.panora_id), data: toView(row) };
+  // Typed by the contract of `crm.<kind>.*` (src/contracts): a view that drifts from it fails typecheck.
+  const data: CrmObjectEventData = toView(row);
+  return { type: crmEventType(row.kind, action), key: crmEntityKey(row.kind, row.panora_id), data };
 }

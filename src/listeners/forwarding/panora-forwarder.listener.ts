@@ -3,17 +3,14 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { OnPanoraEventBatch, type PanoraWebhookEvent } from '../../dispatch';
-import { ALL_EVENT_TYPES, CRM_OBJECTS } from '../../panora';
+import { ALL_EVENT_TYPES } from '../../panora';
+import { NOT_FORWARDED, type ForwardedEventData } from '../../contracts';
 import { redactCredentials } from '../../platform/secrets';
 import { OutboxService } from '../../outbox';
 
-/**
- * Panora event names that are also the name of a change this service publishes: the CRM
- * projection's `crm.<kind>.deleted`, sent only when a delete really applied. Panora's own event of
- * that name is not forwarded: its `type` is not covered by the signature (any signed object can
- * be relabelled `.deleted`), and consumers of `crm.<kind>.deleted` must only ever see real deletions.
- */
-const NOT_FORWARDED: ReadonlySet<string> = new Set(CRM_OBJECTS.map((kind) => `crm.${kind}.deleted`));
+// NOT_FORWARDED (src/contracts): Panora's `crm.<kind>.deleted` is the projection's name, sent only
+// when a delete really applied; Panora's own event of that name is not forwarded (its `type` is not
+// covered by the signature: any signed object can be relabelled `.deleted`).
 
 /**
  * Puts every known Panora event on the bus under its normalised type (`crm.company.created` for
@@ -60,9 +57,9 @@ export class PanoraForwarder {
             idEvent: event.meta.idEvent,
             endpointId: event.meta.endpointId,
             deliveredType: event.meta.deliveredType,
-            receivedAt: event.meta.receivedAt,
+            receivedAt: event.meta.receivedAt.toISOString(),
             payload: redactCredentials(event.data),
-          },
+          } satisfies ForwardedEventData,
         })),
       ),
     );
