@@ -9,5 +9,10 @@ export const outboxConfig = configSlice('outbox', (env) => ({
   leaseMs: env.OUTBOX_LEASE_MS,
   batchSize: env.OUTBOX_BATCH_SIZE,
   retentionHours: env.OUTBOX_RETENTION_HOURS,
+  /**
+   * An event breaking its contract (src/contracts) when written: `throw` under tests (jest sets
+   * NODE_ENV=test), so a builder that drifts fails them; otherwise `log` (logged, counted, written).
+   */
+  contractViolations: env.NODE_ENV === 'test' ? ('throw' as const) : ('log' as const),
 }));
 export type OutboxConfig = SliceOf<typeof outboxConfig>;

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { OutboxMessage } from './outbox-message.entity';
+import { OutboxContracts } from './outbox-contracts';
 import { OutboxMetrics } from './outbox-metrics';
 import { outboxConfig } from './outbox.config';
 import { OutboxPruner } from './outbox-pruner.service';
@@ -14,7 +15,15 @@ import { OutboxService } from './outbox.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([OutboxMessage])],
-  providers: [outboxConfig.provider, OutboxRepository, OutboxService, OutboxRelay, OutboxPruner, OutboxMetrics],
+  providers: [
+    outboxConfig.provider,
+    OutboxRepository,
+    OutboxService,
+    OutboxRelay,
+    OutboxPruner,
+    OutboxMetrics,
+    OutboxContracts,
+  ],
   exports: [OutboxService, OutboxRelay],
 })
 export class OutboxModule {}

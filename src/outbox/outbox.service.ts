@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { assertEntityKey, assertEventType, DEFAULT_EVENT_SOURCE } from './envelope';
+import { OutboxContracts } from './outbox-contracts';
 import { OutboxRepository } from './outbox.repository';
 
 /** One event for the sibling services. */
@@ -32,15 +33,21 @@ export interface OutboxMessageInput {
  */
 @Injectable()
 export class OutboxService {
-  constructor(private readonly repository: OutboxRepository) {}
+  constructor(
+    private readonly repository: OutboxRepository,
+    private readonly contracts: OutboxContracts,
+  ) {}
 
   /**
    * Inserts the message(s) in the caller's transaction and asks the relay to wake once it commits.
    * Call it after the state change: it takes a per-key lock (until commit) that keeps one key's
    * rows in commit order, and taking it before the entity's own row lock invites deadlocks.
    *
+   * Each message's `data` is checked against the contract of its routing key (src/contracts): a
+   * violation throws under tests, and is logged and counted otherwise (the event is still written).
+   *
    * @throws when `manager` is not inside a transaction, or a message has an invalid type or key, or
-   *   data that JSON cannot hold.
+   *   data that JSON cannot hold; under tests, when a message breaks its contract.
    */
   async enqueue(manager: EntityManager, message: OutboxMessageInput | readonly OutboxMessageInput[]): Promise<void> {
     const messages: readonly OutboxMessageInput[] = isList(message) ? message : [message];
@@ -52,6 +59,7 @@ export class OutboxService {
     }
     const now = new Date();
     const rows = messages.map((m) => toRow(m, now));
+    for (const row of rows) this.contracts.check(row.type, row.dataJson);
 
     await this.repository.enqueue(
       manager,
