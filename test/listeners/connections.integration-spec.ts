@@ -6,6 +6,7 @@ import { PanoraWebhookEvent } from '../../src/dispatch/panora-event';
 import type { PanoraConnection } from '../../src/panora/panora-payloads';
 import { startTestApp, TestApp } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
+import { expectOutboxRowsKeepTheirContracts } from './outbox-contracts';
 import { FakePanora } from '../support/fake-panora';
 import { connectionPayload, delivery, insertEndpoint, post, waitFor } from '../support/panora';
 
@@ -413,5 +414,13 @@ describe('ConnectionsModule: catching connection tokens', () => {
       expect(report.json).toMatchObject({ stale: 1, failed: 0 });
       expect((await outbox(payload.id_connection)).map((m) => m.payload.reconciled)).toEqual([false, false]);
     });
+  });
+
+  // Last: every event the tests above made (created, re-authorised, reconciled).
+  it('should have written only outbox rows that keep the contract of their routing key', async () => {
+    const types = new Set((await expectOutboxRowsKeepTheirContracts(db)).map((row) => row.type));
+    expect([...types]).toEqual(
+      expect.arrayContaining(['connections.connection.created', 'connections.connection.updated']),
+    );
   });
 });

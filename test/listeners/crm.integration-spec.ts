@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { CrmProjectionService } from '../../src/listeners/crm';
 import { startTestApp, TestApp } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
+import { expectOutboxRowsKeepTheirContracts } from './outbox-contracts';
 import { delivery, insertEndpoint, post, waitFor } from '../support/panora';
 
 jest.setTimeout(60_000);
@@ -712,5 +713,19 @@ describe('CRM projections (crm.* events → crm_objects, outbox, /admin/crm)', (
         expect((await admin(`/admin/crm/deal?${query}`)).status).toBe(400);
       }
     });
+  });
+
+  // Last: every event the tests above made (created, push, updated, pulled, deleted, recovered).
+  it('should have written only outbox rows that keep the contract of their routing key', async () => {
+    const rows = await expectOutboxRowsKeepTheirContracts(db);
+    const types = new Set(rows.map((row) => row.type));
+    expect([...types]).toEqual(
+      expect.arrayContaining(['crm.contact.upserted', 'crm.contact.deleted', 'crm.company.upserted']),
+    );
+    const shapes = new Set(
+      rows.filter((row) => row.type.endsWith('.upserted')).map((row) => (row.payload as { shape: string }).shape),
+    );
+    expect(shapes).toEqual(new Set(['unified', 'raw'])); // `.created` / `.push` and `.pulled`
+    expect(rows.some((row) => row.recovered)).toBe(true);
   });
 });
