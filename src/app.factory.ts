@@ -8,6 +8,7 @@ import { requestId } from './platform/logging';
 import { setupOpenApi } from './platform/http';
 import { installReceiver } from './inbox';
 import { AppModule, AppModuleOptions } from './app.module';
+import { serveAsyncApi } from './asyncapi.route';
 import type { Env } from './platform/config';
 
 /** The Fastify adapter with the service's limits. */
@@ -63,6 +64,7 @@ export function configureApp(app: NestFastifyApplication & INestApplicationConte
   const fastify = app.getHttpAdapter().getInstance();
   installReceiver(app, fastify, env.WEBHOOK_BODY_LIMIT);
   setupOpenApi(app);
+  serveAsyncApi(fastify, env.RABBITMQ_EXCHANGE);
   app.flushLogs();
   return app;
 }

@@ -11,3 +11,4 @@ export {
 } from './forwarded.contracts';
 export { missedEventData, type MissedEventData } from './recovery.contracts';
 export { renderEventCatalogue, withEventCatalogue } from './event-catalogue';
+export { ASYNCAPI_JSON_PATH, asyncApiDocument, exampleMessage } from './asyncapi';

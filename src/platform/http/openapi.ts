@@ -99,7 +99,10 @@ modules and publishes domain events to RabbitMQ.
 \`ADMIN_API_KEYS\`. Errors are \`{statusCode, error, message, code?}\`; a request that fails validation
 answers 400 with \`message\` listing the problems.
 
-**Receiving** (\`POST /webhooks/panora/{endpointId}\`) is Panora's: signed with \`Panora-Signature\`.`;
+**Receiving** (\`POST /webhooks/panora/{endpointId}\`) is Panora's: signed with \`Panora-Signature\`.
+
+**Events on the bus** (RabbitMQ, for sibling services): the AsyncAPI 3.0 document at
+[/docs/asyncapi.json](/docs/asyncapi.json), a channel per routing key with the JSON Schema of each message.`;
 
 /**
  * The OpenAPI document of every route, served as JSON at `/docs/openapi.json` and browsable (Swagger
