@@ -35,14 +35,16 @@ describe('asyncApiDocument', () => {
       exchange: { name: 'panora.events', type: 'topic', durable: true },
     });
     const message = document.components.messages[id];
-    expect(message.contentType).toBe('application/json');
+    expect(message.contentType).toBe('application/cloudevents+json');
     expect(document.operations[`send_${id}`]).toMatchObject({
       action: 'send',
       channel: { $ref: `#/channels/${id}` },
       bindings: { amqp: { deliveryMode: 2 } },
     });
     // The payload is the whole message, and not hollow: `data` is required and has fields.
-    expect(message.payload.required).toEqual(expect.arrayContaining(['id', 'type', 'data']));
+    expect(message.payload.required).toEqual(
+      expect.arrayContaining(['specversion', 'id', 'source', 'type', 'time', 'partitionkey', 'data']),
+    );
     expect(message.payload.properties.type.const).toBe(key);
     expect(Object.keys(message.payload.properties.data.properties ?? {}).length).toBeGreaterThan(0);
     expect(message.payload.properties.data.required?.length).toBeGreaterThan(0);

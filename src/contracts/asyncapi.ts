@@ -1,11 +1,17 @@
 import type { EventContract } from './event-contract';
 import { EVENT_CONTRACTS, messageJsonSchema } from './event-contracts';
-import { CONTRACT_ENVELOPE_VERSION } from './envelope.schema';
+import { CLOUDEVENTS_SPEC_VERSION } from './envelope.schema';
 
 /** Where `GET /docs/asyncapi.json` is served (public, like `/docs`). */
 export const ASYNCAPI_JSON_PATH = 'docs/asyncapi.json';
 
 const AMQP_BINDING_VERSION = '0.3.0';
+
+/** The version of the bus contract: 2 since the envelope became a CloudEvents 1.0 event. */
+const CONTRACT_VERSION = '2';
+
+/** The AMQP `content_type`: CloudEvents' AMQP binding, structured mode. */
+const CONTENT_TYPE = 'application/cloudevents+json';
 
 export interface AsyncApiOptions {
   /** `RABBITMQ_EXCHANGE`: the durable topic exchange every event is published on. */
@@ -33,12 +39,13 @@ export function exampleMessage(contract: EventContract): Record<string, unknown>
   const data = contract.example as Record<string, unknown>;
   const recovered = contract.routingKey.startsWith('recovery.');
   return {
-    version: CONTRACT_ENVELOPE_VERSION,
+    specversion: CLOUDEVENTS_SPEC_VERSION,
     id: '0b9f3c1e-5f7a-4d2e-9a57-2f1e0c1d2b3a',
-    type: contract.routingKey,
     source: 'panora-webhooks',
-    key: exampleKey(data),
-    occurredAt: typeof data.timestamp === 'string' ? data.timestamp : '2026-11-23T10:00:01.000Z',
+    type: contract.routingKey,
+    time: typeof data.timestamp === 'string' ? data.timestamp : '2026-11-23T10:00:01.000Z',
+    datacontenttype: 'application/json',
+    partitionkey: exampleKey(data),
     ...(recovered ? { recovered: true } : {}),
     data,
   };
@@ -62,7 +69,7 @@ export function asyncApiDocument({ exchange, contracts = EVENT_CONTRACTS }: Asyn
       title: contract.routingKey,
       summary: contract.summary,
       description: contract.description,
-      contentType: 'application/json',
+      contentType: CONTENT_TYPE,
       payload: messageJsonSchema(contract),
       bindings: {
         amqp: { contentEncoding: 'utf-8', messageType: contract.routingKey, bindingVersion: AMQP_BINDING_VERSION },
@@ -98,14 +105,15 @@ export function asyncApiDocument({ exchange, contracts = EVENT_CONTRACTS }: Asyn
     asyncapi: '3.0.0',
     info: {
       title: 'panora-webhooks events',
-      version: String(CONTRACT_ENVELOPE_VERSION),
+      version: CONTRACT_VERSION,
       description:
         `The domain events panora-webhooks publishes on the durable topic exchange \`${exchange}\`: one channel per ` +
-        'routing key, each message a JSON envelope whose `type` is its routing key. Messages are persistent ' +
-        '(delivery mode 2) and carry `message_id` = the envelope `id`; delivery is at least once, in commit order ' +
-        'per entity key (`key`): deduplicate on `id`. Generated from src/contracts at start.',
+        `routing key, each message a CloudEvents ${CLOUDEVENTS_SPEC_VERSION} event in structured JSON mode ` +
+        `(content type \`${CONTENT_TYPE}\`) whose \`type\` is its routing key. Messages are persistent ` +
+        '(delivery mode 2) and carry `message_id` = the event `id`; delivery is at least once, in commit order ' +
+        'per entity key (the `partitionkey` extension): deduplicate on `id`. Generated from src/contracts at start.',
     },
-    defaultContentType: 'application/json',
+    defaultContentType: CONTENT_TYPE,
     channels,
     operations,
     components: { messages },

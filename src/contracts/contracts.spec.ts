@@ -4,12 +4,13 @@ import { contractOf, envelopeSchema, EVENT_CONTRACTS, FORWARDED_EVENT_TYPES, mes
 const keys = EVENT_CONTRACTS.map((contract) => contract.routingKey);
 
 const message = (type: string, data?: unknown) => ({
-  version: 1,
+  specversion: '1.0',
   id: '0b9f3c1e-5f7a-4d2e-9a57-2f1e0c1d2b3a',
-  type,
   source: 'panora-webhooks',
-  key: 'k:1',
-  occurredAt: '2026-11-23T10:00:00.000Z',
+  type,
+  time: '2026-11-23T10:00:00.000Z',
+  datacontenttype: 'application/json',
+  partitionkey: 'k:1',
   ...(data === undefined ? {} : { data }),
 });
 
@@ -53,7 +54,10 @@ describe('EVENT_CONTRACTS', () => {
     expect(schema.safeParse(message(key, {})).success).toBe(false);
     expect(schema.safeParse(message(key, null)).success).toBe(false);
     const example = contractOf(key)!.example;
-    expect(schema.safeParse({ ...message(key, example), version: 2 }).success).toBe(false);
+    expect(schema.safeParse({ ...message(key, example), specversion: '0.3' }).success).toBe(false);
+    expect(schema.safeParse({ ...message(key, example), datacontenttype: 'text/plain' }).success).toBe(false);
+    const { partitionkey: _key, ...withoutKey } = message(key, example);
+    expect(schema.safeParse(withoutKey).success).toBe(false);
     expect(schema.safeParse({ ...message(key, example), id: 'not-a-uuid' }).success).toBe(false);
     expect(schema.safeParse({ ...message(key, example), recovered: false }).success).toBe(false);
   });
@@ -84,7 +88,18 @@ describe('EVENT_CONTRACTS', () => {
       properties: Record<string, { const?: unknown }>;
     };
     expect(schema.$schema).toContain('2020-12');
-    expect(schema.required).toEqual(expect.arrayContaining(['version', 'id', 'type', 'key', 'occurredAt', 'data']));
+    expect(schema.required).toEqual(
+      expect.arrayContaining([
+        'specversion',
+        'id',
+        'source',
+        'type',
+        'time',
+        'datacontenttype',
+        'partitionkey',
+        'data',
+      ]),
+    );
     expect(schema.required).not.toContain('recovered');
     expect(schema.properties.type.const).toBe(key);
     expect(JSON.parse(JSON.stringify(schema))).toEqual(schema);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-/** The version of today's envelope (docs/events.md, "Message"). */
-export const CONTRACT_ENVELOPE_VERSION = 1;
+/** The CloudEvents version of the envelope (docs/events.md, "Message"). */
+export const CLOUDEVENTS_SPEC_VERSION = '1.0';
 
 const isoDateTime = z.iso.datetime({ offset: true });
 
@@ -9,17 +9,20 @@ const isoDateTime = z.iso.datetime({ offset: true });
 export const timestamp = isoDateTime;
 
 /**
- * The whole message body on the bus: today's versioned envelope around `data`. `recovered` is
- * present (and true) only on an event made by recovery.
+ * The whole message body on the bus: a CloudEvents 1.0 event in structured JSON mode around
+ * `data`, with the extensions `partitionkey` (the entity key) and `recovered` (present, and true,
+ * only on an event made by recovery).
  */
 export function envelopeSchema<D extends z.ZodType>(data: D) {
   return z.object({
-    version: z.literal(CONTRACT_ENVELOPE_VERSION),
+    specversion: z.literal(CLOUDEVENTS_SPEC_VERSION),
     id: z.uuid(),
-    type: z.string().min(1).max(255),
+    // A URI-reference (`panora-webhooks` is a relative one).
     source: z.string().min(1).max(200),
-    key: z.string().min(1).max(500),
-    occurredAt: isoDateTime,
+    type: z.string().min(1).max(255),
+    time: isoDateTime,
+    datacontenttype: z.literal('application/json'),
+    partitionkey: z.string().min(1).max(500),
     recovered: z.literal(true).optional(),
     data,
   });

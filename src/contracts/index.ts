@@ -1,6 +1,6 @@
 export type { EventContract } from './event-contract';
 export { EVENT_CONTRACTS, contractOf, messageJsonSchema } from './event-contracts';
-export { CONTRACT_ENVELOPE_VERSION, envelopeSchema } from './envelope.schema';
+export { CLOUDEVENTS_SPEC_VERSION, envelopeSchema } from './envelope.schema';
 export { connectionEventData, type ConnectionEventData } from './connections.contracts';
 export { crmObjectEventData, type CrmObjectEventData } from './crm.contracts';
 export {

@@ -20,7 +20,7 @@ export const RECOVERY_CONTRACTS: readonly EventContract[] = [
       "Recovery found in Panora's `GET /events` a webhook this service never received, of a type no module here recovers (ticketing, file storage, e-commerce, a CRM kind it does not project). Always `recovered: true`.",
     description:
       "Panora's metadata of the event only (its API gives back no payload): `id_event`, `type` as Panora lists it, " +
-      "`id_connection`, `timestamp` (Panora's, also the envelope's `occurredAt`) and `provider`, for the sibling that " +
+      "`id_connection`, `timestamp` (Panora's, also the event's `time`) and `provider`, for the sibling that " +
       "owns that data to read it again from Panora's unified API. The message `id` is derived from `id_event`. " +
       'Entity key `connection:<id_connection>` (`panora-event:<id_event>` without a connection).',
     data: missedEventData,

@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { describeAmqpUrl, redactCredentials, withHeartbeat } from './amqp-url';
-import { buildEnvelope, ENVELOPE_VERSION, type OutboxRow } from './envelope';
+import { buildEnvelope, CLOUDEVENTS_CONTENT_TYPE, CLOUDEVENTS_SPEC_VERSION, type OutboxRow } from './envelope';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 
@@ -101,12 +101,15 @@ export class AmqpChannel {
           {
             persistent: true,
             messageId: row.id,
-            contentType: 'application/json',
+            // Structured mode of CloudEvents' AMQP binding: the body is the whole event.
+            contentType: CLOUDEVENTS_CONTENT_TYPE,
             contentEncoding: 'utf-8',
             type: row.type,
             appId: row.source,
             timestamp: Math.floor(row.occurredAt.getTime() / 1000),
-            headers: { 'x-entity-key': row.entityKey, 'x-envelope-version': ENVELOPE_VERSION },
+            // Conveniences for routing and filtering without parsing the body (the binding defines
+            // `cloudEvents:*` properties for binary mode only).
+            headers: { 'x-entity-key': row.entityKey, 'x-cloudevents-specversion': CLOUDEVENTS_SPEC_VERSION },
           },
           (error: unknown) => {
             clearTimeout(timer);

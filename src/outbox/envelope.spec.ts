@@ -1,7 +1,7 @@
-import { assertEntityKey, assertEventType, buildEnvelope, ENVELOPE_VERSION } from './envelope';
+import { assertEntityKey, assertEventType, buildEnvelope } from './envelope';
 
 describe('buildEnvelope', () => {
-  it('should carry the row id, type, key, source, time and data in a versioned envelope', () => {
+  it('should make a CloudEvents 1.0 event of the row: id, source, type, time, partitionkey and data', () => {
     const envelope = buildEnvelope({
       id: '3f2c8d3e-8a5e-4b7e-9a57-2f1e0c1d2b3a',
       type: 'crm.contact.upserted',
@@ -12,14 +12,17 @@ describe('buildEnvelope', () => {
       recovered: false,
     });
     expect(envelope).toEqual({
-      version: ENVELOPE_VERSION,
+      specversion: '1.0',
       id: '3f2c8d3e-8a5e-4b7e-9a57-2f1e0c1d2b3a',
-      type: 'crm.contact.upserted',
       source: 'panora-webhooks',
-      key: 'contact:42',
-      occurredAt: '2026-11-23T10:00:00.000Z',
+      type: 'crm.contact.upserted',
+      time: '2026-11-23T10:00:00.000Z',
+      datacontenttype: 'application/json',
+      partitionkey: 'contact:42',
       data: { id: '42', name: 'Ada' },
     });
+    // CloudEvents attribute names: lowercase letters and digits only.
+    for (const name of Object.keys(envelope)) expect(name).toMatch(/^[a-z0-9]{1,20}$/);
     expect(JSON.parse(JSON.stringify(envelope))).toEqual(envelope);
   });
 
@@ -34,7 +37,7 @@ describe('buildEnvelope', () => {
       recovered: false,
     });
     expect(envelope.data).toBeNull();
-    expect(envelope.version).toBe(1);
+    expect(envelope.specversion).toBe('1.0');
   });
 
   it('should say recovered only for an event recovery made', () => {

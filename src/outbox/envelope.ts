@@ -1,27 +1,43 @@
-/** The version of the envelope below; bumped only for a change a consumer must know about. */
-export const ENVELOPE_VERSION = 1;
+/** The CloudEvents version of the envelope below (structured JSON mode). */
+export const CLOUDEVENTS_SPEC_VERSION = '1.0';
 
-/** `source` of events this service emits, unless the caller names another. */
+/**
+ * The AMQP `content_type` of every message: CloudEvents' AMQP binding, structured mode, sets it
+ * to the event format's media type (the body is the whole event, attributes and `data`).
+ */
+export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
+
+/** `datacontenttype` of every event: its `data` is JSON. */
+export const DATA_CONTENT_TYPE = 'application/json';
+
+/**
+ * `source` of events this service emits, unless the caller names another: a CloudEvents
+ * URI-reference (a relative one; `source` + `id` is unique per event).
+ */
 export const DEFAULT_EVENT_SOURCE = 'panora-webhooks';
 
 /**
- * What every message on the exchange carries as its JSON body. `id` is also the AMQP
- * `message_id`: consumers dedupe on it.
+ * What every message on the exchange carries as its JSON body: a CloudEvents 1.0 event in
+ * structured JSON mode. `id` is also the AMQP `message_id`: consumers dedupe on it.
  */
 export interface EventEnvelope<T = unknown> {
-  version: typeof ENVELOPE_VERSION;
+  specversion: typeof CLOUDEVENTS_SPEC_VERSION;
   /** The outbox row id (a UUID): the same on every re-delivery of this event. */
   id: string;
+  source: string;
   /** The event name, also the routing key (e.g. `crm.contact.upserted`). */
   type: string;
-  source: string;
-  /** The entity the event is about (`connection:<id>`); events of one key arrive in commit order. */
-  key: string;
-  /** When the state change happened (ISO 8601). */
-  occurredAt: string;
+  /** When the state change happened (RFC 3339). */
+  time: string;
+  datacontenttype: typeof DATA_CONTENT_TYPE;
   /**
-   * Present (and true) only on an event made by recovery: its webhook never arrived, and the
-   * state was read back from Panora's API instead (docs/architecture.md#recovery).
+   * Extension: the entity the event is about (`connection:<id>`); events of one key arrive in
+   * commit order.
+   */
+  partitionkey: string;
+  /**
+   * Extension, present (and true) only on an event made by recovery: its webhook never arrived,
+   * and the state was read back from Panora's API instead (docs/architecture.md#recovery).
    */
   recovered?: true;
   data: T;
@@ -40,12 +56,13 @@ export interface OutboxRow {
 
 export function buildEnvelope(row: OutboxRow): EventEnvelope {
   return {
-    version: ENVELOPE_VERSION,
+    specversion: CLOUDEVENTS_SPEC_VERSION,
     id: row.id,
-    type: row.type,
     source: row.source,
-    key: row.entityKey,
-    occurredAt: row.occurredAt.toISOString(),
+    type: row.type,
+    time: row.occurredAt.toISOString(),
+    datacontenttype: DATA_CONTENT_TYPE,
+    partitionkey: row.entityKey,
     ...(row.recovered ? { recovered: true as const } : {}),
     data: row.payload,
   };

@@ -95,7 +95,7 @@ function firstDeliveries(received: Received[]): Received[] {
 function expectOrderPerKey(received: Received[]): void {
   const perKey = new Map<string, number[]>();
   for (const { envelope } of firstDeliveries(received)) {
-    perKey.set(envelope.key, [...(perKey.get(envelope.key) ?? []), envelope.data.n]);
+    perKey.set(envelope.partitionkey, [...(perKey.get(envelope.partitionkey) ?? []), envelope.data.n]);
   }
   for (const [key, ns] of perKey) {
     expect({ key, ns }).toEqual({ key, ns: [...new Set(ns)].sort((a, b) => a - b) });
@@ -307,19 +307,21 @@ describeWithBroker('Event bus (RabbitMQ)', () => {
     expect(message.routingKey).toBe('t1.contact.upserted');
     expect(message.properties).toMatchObject({
       messageId: row.id,
-      contentType: 'application/json',
+      contentType: 'application/cloudevents+json',
       deliveryMode: 2,
       type: 't1.contact.upserted',
       appId: 'panora-webhooks',
-      headers: { 'x-entity-key': 'contact:42', 'x-envelope-version': 1 },
+      headers: { 'x-entity-key': 'contact:42', 'x-cloudevents-specversion': '1.0' },
     });
+    expect(message.properties.headers).not.toHaveProperty('x-envelope-version');
     expect(message.envelope).toEqual({
-      version: 1,
+      specversion: '1.0',
       id: row.id,
-      type: 't1.contact.upserted',
       source: 'panora-webhooks',
-      key: 'contact:42',
-      occurredAt: '2026-11-23T10:00:00.000Z',
+      type: 't1.contact.upserted',
+      time: '2026-11-23T10:00:00.000Z',
+      datacontenttype: 'application/json',
+      partitionkey: 'contact:42',
       data: { n: 1 },
     });
     await waitFor('the row to be marked published', async () => {
@@ -342,7 +344,7 @@ describeWithBroker('Event bus (RabbitMQ)', () => {
     ]);
     await waitFor('both events', () => probe.received.length >= 2);
     const byData = new Map(probe.received.map((m) => [m.envelope.data.n, m.envelope]));
-    expect(byData.get(1)).toMatchObject({ key: 'contact:1', recovered: true });
+    expect(byData.get(1)).toMatchObject({ partitionkey: 'contact:1', recovered: true });
     expect(byData.get(2)).not.toHaveProperty('recovered');
   });
 
@@ -544,7 +546,7 @@ describeWithBroker('Event bus (RabbitMQ)', () => {
     for (const key of keys) {
       const expected = seqOrder.filter((row) => row.entity_key === key).map((row) => row.id);
       const got = firstDeliveries(probe.received)
-        .filter((message) => message.envelope.key === key)
+        .filter((message) => message.envelope.partitionkey === key)
         .map((message) => message.properties.messageId);
       expect(got).toEqual(expected);
     }

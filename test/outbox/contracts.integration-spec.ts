@@ -253,7 +253,8 @@ describe('Event contracts (AsyncAPI): every kind of delivery the listeners handl
         type: m.routingKey,
         messageId: m.body.id,
       });
-      expect(m.properties).toMatchObject({ deliveryMode: 2, contentType: 'application/json' });
+      expect(m.properties).toMatchObject({ deliveryMode: 2, contentType: 'application/cloudevents+json' });
+      expect(m.body).toMatchObject({ specversion: '1.0', partitionkey: m.properties.headers?.['x-entity-key'] });
     }
     expect([...new Set(received.map((m) => m.routingKey))]).toEqual(expect.arrayContaining(EXPECTED_KEYS));
   });

@@ -201,6 +201,7 @@ describe('Recovery end to end', () => {
     );
     const upserts = consumer!.received.filter((m) => m.type.endsWith('.upserted'));
     expect(upserts.every((m) => m.recovered === true)).toBe(true);
+    expect(upserts.every((m) => m.specversion === '1.0' && m.partitionkey.startsWith('crm.'))).toBe(true);
     expect(consumer!.received.some((m) => m.type === 'recovery.event.missed' && m.recovered === true)).toBe(true);
   });
 
