@@ -25,8 +25,9 @@ export class EventsController {
     if (this.handled.has(event.id)) {
       this.logger.log(`duplicate ${event.type} ${event.id}: already handled`);
     } else {
+      const recovered = event.recovered === true ? ' (recovered from Panora)' : '';
       this.logger.log(
-        `${event.type} key=${event.key} occurredAt=${event.occurredAt} id=${event.id} data=${JSON.stringify(event.data)}`,
+        `${event.type}${recovered} partitionkey=${event.partitionkey} time=${event.time} id=${event.id} data=${JSON.stringify(event.data)}`,
       );
       this.handled.add(event.id);
     }
