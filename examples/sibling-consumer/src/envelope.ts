@@ -1,35 +1,29 @@
+import { Logger } from '@nestjs/common';
 import type { ConsumerDeserializer, IncomingEvent } from '@nestjs/microservices';
+import { parseEvent } from '@panora-webhooks/contracts';
 
 /**
- * The body of every panora-webhooks event: a CloudEvents 1.0 event in structured JSON mode
- * (AMQP content type `application/cloudevents+json`; see the service's docs/events.md).
+ * The pattern of a message that is not a valid event (no handler has it: Nest rejects it without
+ * requeue, to the queue's dead-letter exchange if it has one).
  */
-export interface EventEnvelope<T = unknown> {
-  specversion: '1.0';
-  /** Also the AMQP message_id: the same on every re-delivery. Dedupe on it. */
-  id: string;
-  /** `panora-webhooks`. */
-  source: string;
-  /** The event name, also the routing key. */
-  type: string;
-  /** When the state change happened (RFC 3339). */
-  time: string;
-  datacontenttype: 'application/json';
-  /** Extension: the entity the event is about; one key's events arrive in commit order. */
-  partitionkey: string;
-  /** Extension: true only on an event made by recovery (the state read back from Panora's API). */
-  recovered?: true;
-  data: T;
-}
+export const INVALID_EVENT = 'sibling-consumer.invalid-event';
 
 /**
- * panora-webhooks publishes CloudEvents as plain JSON bodies, not Nest's `{ pattern, data }` packets: the
- * pattern is the message's `type` property (= routing key), the handler gets the whole envelope.
+ * panora-webhooks publishes CloudEvents 1.0 events as plain JSON bodies (structured mode, AMQP content
+ * type `application/cloudevents+json`), not Nest's `{ pattern, data }` packets. Each body is checked
+ * against its routing key's contract (@panora-webhooks/contracts): the pattern is the event's `type`
+ * (= routing key) and the handler gets the whole event, typed; a message that fails gets
+ * INVALID_EVENT and its issues are logged (paths and reasons, never the message).
  */
 export class EnvelopeDeserializer implements ConsumerDeserializer {
+  private readonly logger = new Logger(EnvelopeDeserializer.name);
+
   deserialize(value: unknown, properties?: Record<string, unknown>): IncomingEvent {
-    const envelope = value as Partial<EventEnvelope> | null;
-    const pattern = typeof properties?.type === 'string' ? properties.type : envelope?.type;
-    return { pattern: pattern ?? '', data: envelope };
+    const parsed = parseEvent(value);
+    if (parsed.ok) return { pattern: parsed.event.type, data: parsed.event };
+    const id = typeof properties?.messageId === 'string' ? properties.messageId : '(no message_id)';
+    const issues = parsed.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+    this.logger.warn(`message ${id} is not a valid panora-webhooks event: ${issues}`);
+    return { pattern: INVALID_EVENT, data: parsed.issues };
   }
 }
