@@ -30,6 +30,21 @@ export interface DetectionReport {
   error: string | null;
 }
 
+/** A walk that has found nothing yet (and the report of a run that failed before walking). */
+export function emptyDetection(): DetectionReport {
+  return {
+    complete: false,
+    watermark: null,
+    pages: 0,
+    listed: 0,
+    delivered: 0,
+    received: 0,
+    found: [],
+    arrivedLate: 0,
+    error: null,
+  };
+}
+
 /** Missed events, at most, whose late delivery each run looks for. */
 const LATE_CHECK_LIMIT = 5000;
 
@@ -52,17 +67,7 @@ export class RecoveryDetector {
   ) {}
 
   async detect(pacer: Pacer, signal: AbortSignal): Promise<DetectionReport> {
-    const report: DetectionReport = {
-      complete: false,
-      watermark: null,
-      pages: 0,
-      listed: 0,
-      delivered: 0,
-      received: 0,
-      found: [],
-      arrivedLate: 0,
-      error: null,
-    };
+    const report = emptyDetection();
     const { watermark } = await this.repository.state();
     const now = Date.now();
     // Younger events may be on their way right now: the next walk covers them (it goes back past the watermark).

@@ -3,7 +3,7 @@ import { Pacer } from './pacer';
 import { recoveryConfig, type RecoveryConfig } from './recovery.config';
 import { RecoveryErrorCode, RecoveryException } from './recovery.exception';
 import { RecoveryRepository, type MissedEventRow, type MissedStatus, type RunOutcome } from './recovery.repository';
-import { RecoveryDetector, type DetectionReport } from './recovery-detector';
+import { emptyDetection, RecoveryDetector, type DetectionReport } from './recovery-detector';
 import { RecoveryMetrics } from './recovery-metrics';
 import { RecoveryRecoverer } from './recovery-recoverer';
 import { RecoveryRun, type RecoveryCounts } from './recovery-run';
@@ -207,20 +207,6 @@ export class RecoveryService implements OnApplicationBootstrap, OnModuleDestroy 
     else this.logger.warn(log, `Recovery run ${outcome}`);
     return report;
   }
-}
-
-function emptyDetection(): DetectionReport {
-  return {
-    complete: false,
-    watermark: null,
-    pages: 0,
-    listed: 0,
-    delivered: 0,
-    received: 0,
-    found: [],
-    arrivedLate: 0,
-    error: null,
-  };
 }
 
 const iso = (at: Date | null): string | null => (at ? new Date(at).toISOString() : null);
