@@ -36,6 +36,9 @@ export async function startTestApp({
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     NODE_ENV: 'test',
     SECRETS_KEY: TEST_SECRETS_KEY,
+    // No background recovery run (start-up or scheduled) calling a spec's fake Panora while the spec
+    // counts its requests; the recovery specs turn it on when they mean to.
+    RECOVERY_INTERVAL: '0',
     ...overrides,
     DATABASE_URL: databaseUrl,
   });
