@@ -55,14 +55,14 @@ const INSERT_SQL = `
   )
   SELECT ins.endpoint_id, ins.id_event, pg_notify('${INBOX_CHANNEL}', '') FROM ins`;
 
-// Index scans of the status index: cheap while the backlog is small, bounded by it when it is not.
+// Scans of the partial indexes (the dispatcher's, and failed/dead): bounded by the backlog, not the inbox.
 const BACKLOG_SQL = `
   SELECT
     (SELECT json_object_agg(status, n) FROM (
        SELECT status, count(*)::int AS n FROM webhook_events
         WHERE status IN ('received', 'processing', 'failed', 'dead') GROUP BY status) AS s) AS inbox,
-    (SELECT extract(epoch FROM now() - received_at)::float8 FROM webhook_events
-      WHERE status IN ('received', 'processing', 'failed') ORDER BY id LIMIT 1) AS oldest_s`;
+    (SELECT extract(epoch FROM now() - min(received_at))::float8 FROM webhook_events
+      WHERE status IN ('received', 'processing', 'failed')) AS oldest_s`;
 
 /**
  * The inbox's SQL on `webhook_events` and `webhook_event_listeners`: the group commit's insert,
@@ -133,9 +133,31 @@ export class InboxRepository {
     return /^\d{1,19}$/.test(id) ? this.dataSource.getRepository(WebhookEvent).findOne({ where: { id } }) : null;
   }
 
-  /** The event's listeners, by name. */
-  listeners(eventId: string): Promise<WebhookEventListener[]> {
-    return this.dataSource.getRepository(WebhookEventListener).find({ where: { eventId }, order: { listener: 'ASC' } });
+  /**
+   * The event's listeners, by name: their rows, and those a first attempt that succeeded whole
+   * recorded on the event itself (`listeners_succeeded`: one attempt, succeeded, at processed_at).
+   */
+  async listeners(
+    event: Pick<WebhookEvent, 'id' | 'listenersSucceeded' | 'processedAt' | 'receivedAt'>,
+  ): Promise<WebhookEventListener[]> {
+    const rows = await this.dataSource
+      .getRepository(WebhookEventListener)
+      .find({ where: { eventId: event.id }, order: { listener: 'ASC' } });
+    const named = new Set(rows.map((row) => row.listener));
+    for (const listener of event.listenersSucceeded ?? []) {
+      if (named.has(listener)) continue;
+      rows.push(
+        Object.assign(new WebhookEventListener(), {
+          eventId: event.id,
+          listener,
+          status: 'succeeded' as const,
+          attempts: 1,
+          lastError: null,
+          updatedAt: event.processedAt ?? event.receivedAt,
+        }),
+      );
+    }
+    return rows.sort((a, b) => (a.listener < b.listener ? -1 : a.listener > b.listener ? 1 : 0));
   }
 
   /**
@@ -160,6 +182,16 @@ export class InboxRepository {
         return row?.pruned ? 'pruned' : 'busy';
       }
       if (all) {
+        // Listeners recorded on the event row get a row of their own, so their counts go on too.
+        await manager.query(
+          `INSERT INTO webhook_event_listeners (event_id, listener, status, attempts, last_error, updated_at)
+           SELECT e.id, l.name, 'succeeded', 1, NULL, coalesce(e.processed_at, now())
+             FROM webhook_events e, unnest(e.listeners_succeeded) AS l(name)
+            WHERE e.id = $1
+           ON CONFLICT (event_id, listener) DO NOTHING`,
+          [id],
+        );
+        await manager.query(`UPDATE webhook_events SET listeners_succeeded = NULL WHERE id = $1`, [id]);
         await manager.query(
           `UPDATE webhook_event_listeners SET status = 'failed', last_error = $2, updated_at = now()
             WHERE event_id = $1 AND status = 'succeeded'`,

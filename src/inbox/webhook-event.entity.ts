@@ -9,7 +9,8 @@ export type EventStatus = (typeof EVENT_STATUSES)[number];
 @Unique('webhook_events_endpoint_event', ['endpointId', 'idEvent'])
 @Check('webhook_events_status_check', "status IN ('received', 'processing', 'processed', 'failed', 'dead')")
 @Index('webhook_events_due', ['nextAttemptAt', 'id'], { where: "status IN ('received', 'processing', 'failed')" })
-@Index('webhook_events_status', ['status', 'id'])
+@Index('webhook_events_attention', ['status', 'id'], { where: "status IN ('failed', 'dead')" })
+@Index('webhook_events_prunable', ['processedAt'], { where: "status = 'processed' AND payload IS NOT NULL" })
 @Index('webhook_events_type', ['normalizedType', 'id'])
 @Index('webhook_events_endpoint_signed_hash', ['endpointId', 'signedHash'], { unique: true })
 export class WebhookEvent {
@@ -63,6 +64,13 @@ export class WebhookEvent {
 
   @Column({ name: 'next_attempt_at', type: 'timestamptz', default: () => 'now()' })
   nextAttemptAt!: Date;
+
+  /**
+   * The listeners that succeeded on a first attempt that succeeded whole: such an event has no
+   * `webhook_event_listeners` rows (they are written for attempts that had a failure, and after).
+   */
+  @Column({ name: 'listeners_succeeded', type: 'text', array: true, nullable: true })
+  listenersSucceeded!: string[] | null;
 
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError!: string | null;

@@ -5,6 +5,7 @@ import { OnPanoraEvent, PanoraWebhookEvent } from '../../src/dispatch/panora-eve
 import { startTestApp, TestApp } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { delivery, insertEndpoint, post, waitFor } from '../support/panora';
+import { LISTENER_OUTCOMES } from '../support/listener-outcomes';
 
 const TYPE = 'ticketing.ticket.created';
 /**
@@ -86,7 +87,7 @@ describe('Dispatcher leases and claims', () => {
 
   const listenerRows = (ids: string[]) =>
     db.query<{ id: string; listener: string; status: string; attempts: number }>(
-      `SELECT event_id::text AS id, listener, status, attempts FROM webhook_event_listeners
+      `SELECT event_id::text AS id, listener, status, attempts FROM ${LISTENER_OUTCOMES} AS l
         WHERE event_id = ANY($1::bigint[]) ORDER BY event_id, listener`,
       [ids],
     );

@@ -7,6 +7,7 @@ import { insertEndpoint, testSecretBox, waitFor } from '../support/panora';
 import { freePort, ServiceProcess, spawnService, waitForOk } from '../support/process';
 import { Delivery, mixedDeliveries, pool, postDelivery } from './support/load';
 import { assertBuilt } from './support/build';
+import { LISTENER_OUTCOMES } from '../support/listener-outcomes';
 
 // The deadlines below (waitFor, waitForOk) fail first, with what they waited for; this only has
 // to exceed their sum on a loaded machine (each test takes a few seconds usually).
@@ -279,7 +280,7 @@ describe('Fault: the service is killed (SIGKILL) while deliveries arrive', () =>
                 array_agg(l.listener ORDER BY l.listener) AS listeners,
                 array_agg(l.attempts ORDER BY l.listener) AS runs,
                 bool_and(l.status = 'succeeded') AS ok
-           FROM webhook_events e JOIN webhook_event_listeners l ON l.event_id = e.id
+           FROM webhook_events e JOIN ${LISTENER_OUTCOMES} l ON l.event_id = e.id
           GROUP BY e.id`,
       );
     const [crashedRows, cleanRows] = await Promise.all([listenerRows(crashed.db), listenerRows(clean.db)]);

@@ -14,6 +14,7 @@ import { rawRequest, RawResponse, rssBytes, trickle } from '../support/raw-http'
 import { adminRoutes } from './support/admin-routes';
 import { pool } from './support/load';
 import { assertBuilt } from './support/build';
+import { LISTENER_OUTCOMES } from '../support/listener-outcomes';
 
 /** A small body limit, so "one byte over" stays cheap. */
 const BODY_LIMIT = 65_536;
@@ -68,7 +69,7 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
     (
       await db.query<Record<string, number>>(
         `SELECT (SELECT count(*)::int FROM webhook_events) AS events,
-                (SELECT count(*)::int FROM webhook_event_listeners) AS listener_runs,
+                (SELECT count(*)::int FROM ${LISTENER_OUTCOMES} AS l) AS listener_runs,
                 (SELECT count(*)::int FROM connections) AS connections,
                 (SELECT count(*)::int FROM crm_objects) AS crm_objects,
                 (SELECT count(*)::int FROM outbox_messages) AS outbox`,
@@ -447,7 +448,7 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
         'processed',
       );
       const runs = await db.query<{ listener: string; status: string; attempts: number }>(
-        'SELECT listener, status, attempts FROM webhook_event_listeners WHERE event_id = $1 ORDER BY listener',
+        `SELECT listener, status, attempts FROM ${LISTENER_OUTCOMES} AS l WHERE event_id = $1 ORDER BY listener`,
         [rows[0].id],
       );
       expect(runs.length).toBeGreaterThan(0);

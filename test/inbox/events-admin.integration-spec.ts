@@ -148,6 +148,34 @@ describe('Events admin API (/admin/events)', () => {
     );
   });
 
+  it('should keep the listeners of a first attempt that succeeded whole on the event, without listener rows, and show and replay them like any', async () => {
+    // Issue 17: such an event wrote one row per listener (plus its index entry and a foreign-key
+    // lock on the event) that only said "succeeded once".
+    const rows = () =>
+      db.query('SELECT listener FROM webhook_event_listeners WHERE event_id = $1 ORDER BY listener', [ids.company]);
+    expect(await rows()).toEqual([]);
+    const shown = async () =>
+      ((await admin(`/admin/events/${ids.company}`)).json.listeners as { listener: string; attempts: number }[]).find(
+        (l) => l.listener === 'test.recorder',
+      );
+    expect(await shown()).toMatchObject({ status: 'succeeded', attempts: 1, lastError: null });
+
+    // A replay of its unfinished listeners runs none of them.
+    expect((await admin(`/admin/events/${ids.company}/replay`, { method: 'POST' })).status).toBe(202);
+    await waitFor(
+      async () => (await admin(`/admin/events/${ids.company}`)).json.status === 'processed',
+      5_000,
+      'replayed',
+    );
+    expect(listeners.callsOf('test.recorder', ids.company)).toHaveLength(1);
+
+    // Every listener with all=true, counts going on.
+    expect((await admin(`/admin/events/${ids.company}/replay?all=true`, { method: 'POST' })).status).toBe(202);
+    await waitFor(async () => listeners.callsOf('test.recorder', ids.company).length === 2, 5_000, 'all again');
+    await waitFor(async () => (await shown())?.attempts === 2, 5_000, 'recorded');
+    expect(await shown()).toMatchObject({ status: 'succeeded', attempts: 2, lastError: null });
+  });
+
   it('should answer 404 for an unknown or malformed event id', async () => {
     expect((await admin('/admin/events/999999')).status).toBe(404);
     expect((await admin('/admin/events/not-an-id')).status).toBe(404);

@@ -4,6 +4,7 @@ import { startTestApp, TestApp } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { connectionPayload, delivery, insertEndpoint, post, sign, waitFor } from '../support/panora';
 import { TestListeners, TestListenersModule } from '../support/test-listeners';
+import { LISTENER_OUTCOMES } from '../support/listener-outcomes';
 
 describe('Receiving Panora webhooks (POST /webhooks/panora/:endpointId)', () => {
   let db: TestDatabase;
@@ -458,7 +459,7 @@ describe('Receiving Panora webhooks (POST /webhooks/panora/:endpointId)', () => 
         'all tasks settled',
       );
       const outcomes = await db.query<{ event_id: string; status: string }>(
-        `SELECT event_id::text, status FROM webhook_event_listeners WHERE listener = 'test.batch' AND event_id = ANY($1::bigint[])`,
+        `SELECT event_id::text, status FROM ${LISTENER_OUTCOMES} AS l WHERE listener = 'test.batch' AND event_id = ANY($1::bigint[])`,
         [ids],
       );
       const poisoned = ids[5];

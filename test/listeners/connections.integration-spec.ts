@@ -9,6 +9,7 @@ import { createTestDatabase, TestDatabase } from '../support/database';
 import { expectOutboxRowsKeepTheirContracts } from './outbox-contracts';
 import { FakePanora } from '../support/fake-panora';
 import { connectionPayload, delivery, insertEndpoint, post, waitFor } from '../support/panora';
+import { LISTENER_OUTCOMES } from '../support/listener-outcomes';
 
 const ADMIN_KEY = 'connections-admin-key';
 
@@ -240,7 +241,7 @@ describe('ConnectionsModule: catching connection tokens', () => {
         'all connection.created processed',
       );
       const outcomes = await db.query<{ listener: string; status: string; attempts: number }>(
-        `SELECT l.listener, l.status, l.attempts FROM webhook_event_listeners l
+        `SELECT l.listener, l.status, l.attempts FROM ${LISTENER_OUTCOMES} AS l
            JOIN webhook_events e ON e.id = l.event_id
           WHERE e.id_event = ANY($1) AND l.listener = 'connections.resolve-linked-user'`,
         [deliveries.map((d) => d.idEvent)],
@@ -265,7 +266,7 @@ describe('ConnectionsModule: catching connection tokens', () => {
     const d = await send(payload);
     const [event] = await db.query<{ id: string }>('SELECT id FROM webhook_events WHERE id_event = $1', [d.idEvent]);
     const outcomes = await db.query(
-      'SELECT listener, status, attempts FROM webhook_event_listeners WHERE event_id = $1 ORDER BY listener',
+      `SELECT listener, status, attempts FROM ${LISTENER_OUTCOMES} AS l WHERE event_id = $1 ORDER BY listener`,
       [event.id],
     );
     expect(outcomes).toEqual([

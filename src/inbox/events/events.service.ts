@@ -32,7 +32,7 @@ export class EventsService {
 
   async get(id: string): Promise<EventDetail> {
     const event = await this.find(id);
-    const listeners = await this.inbox.listeners(event.id);
+    const listeners = await this.inbox.listeners(event);
     return {
       ...summary(event),
       payload: redactCredentials(event.payload),

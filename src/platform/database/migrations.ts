@@ -9,6 +9,7 @@ import { DeliveryReplayHash1795400000600 } from '../../../migrations/17954000006
 import { EndpointChangeLock1795400000700 } from '../../../migrations/1795400000700-EndpointChangeLock';
 import { OutboxRecovered1795400000900 } from '../../../migrations/1795400000900-OutboxRecovered';
 import { Recovery1795400001000 } from '../../../migrations/1795400001000-Recovery';
+import { LeanerEventWrites1795400001100 } from '../../../migrations/1795400001100-LeanerEventWrites';
 
 /**
  * Every migration, in order. A new file in `migrations/` (from `npm run migration:generate`) is
@@ -26,4 +27,5 @@ export const MIGRATIONS: MixedList<Function> = [
   EndpointChangeLock1795400000700,
   OutboxRecovered1795400000900,
   Recovery1795400001000,
+  LeanerEventWrites1795400001100,
 ];
