@@ -273,13 +273,17 @@ function plain(markdown: string): string {
   return markdown.replace(/\[([^\]]+)\]\([^)]+\)/g, '$1').replace(/`/g, '');
 }
 
+/** A help line must not read as a commented-out setting (`# NODE_ENV=production, …`). */
+const ASSIGNMENT = /^[A-Z][A-Z0-9_]*=/;
+
 function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/\s+/)) {
     if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
+      const carried = ASSIGNMENT.test(word) && line.includes(' ') ? line.slice(line.lastIndexOf(' ') + 1) : '';
+      lines.push(carried ? line.slice(0, line.length - carried.length - 1) : line);
+      line = carried ? `${carried} ${word}` : word;
     } else {
       line = line ? `${line} ${word}` : word;
     }
