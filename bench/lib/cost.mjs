@@ -38,6 +38,8 @@ export class CostMeter {
   }
 
   async walRecords(from, to, exact) {
+    // No WAL flushed in the window: no records (pg_walinspect refuses an empty range).
+    if (to.bytes <= from.bytes) return 0;
     if (exact && this.walinspect) {
       try {
         const { rows } = await this.client.query('SELECT sum(count) AS n FROM pg_get_wal_stats($1, $2)', [
