@@ -52,7 +52,7 @@ describe('POST /admin/endpoints/:id/test-event', () => {
     expect(metrics).toContain(
       `panora_webhooks_deliveries_received_total{endpoint="${endpoint.id}",type="crm.deal.created"} 1`,
     );
-    expect(metrics).toMatch(/panora_webhooks_ingest_duration_seconds_count\{status="200"\} 1\n/);
+    expect(metrics).toMatch(/panora_webhooks_ingest_duration_seconds_count\{code="200"\} 1\n/);
 
     await waitFor(
       async () =>

@@ -69,7 +69,7 @@ export class IngestService {
       throw error;
     }
     if (!result.inserted) {
-      this.stats.reject('duplicate');
+      this.stats.duplicate(endpointId);
       return { received: true, duplicate: true };
     }
     this.stats.accept(endpointId, normalizedType);

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { Metrics } from '../../platform/metrics';
 import { ReceiverStats } from './receiver-stats.service';
 
@@ -43,5 +44,56 @@ describe(ReceiverStats.name, () => {
     const lines = await series(metrics, 'panora_webhooks_deliveries_rejected_total');
     expect(lines).toContain('panora_webhooks_deliveries_rejected_total{reason="signature_mismatch"} 1');
     expect(lines).toContain('panora_webhooks_deliveries_rejected_total{reason="size"} 0');
+  });
+
+  it('should count duplicates by endpoint on their own, never as rejected', async () => {
+    stats.duplicate('e1');
+    stats.duplicate('e1');
+    expect(await series(metrics, 'panora_webhooks_deliveries_duplicate_total')).toEqual([
+      'panora_webhooks_deliveries_duplicate_total{endpoint="e1"} 2',
+    ]);
+    const rejected = await series(metrics, 'panora_webhooks_deliveries_rejected_total');
+    expect(rejected.every((line) => line.endsWith(' 0'))).toBe(true);
+    expect(rejected.join('\n')).not.toContain('duplicate');
+  });
+
+  it('should label the receive route timings by HTTP status code', async () => {
+    stats.answered(200, 3);
+    stats.answered(401, 1);
+    const text = await metrics.scrape();
+    expect(text).toContain('panora_webhooks_ingest_duration_seconds_count{code="200"} 1');
+    expect(text).toContain('panora_webhooks_ingest_duration_seconds_count{code="401"} 1');
+  });
+
+  describe('the summary line', () => {
+    let logged: { level: string; message: unknown }[];
+    beforeEach(() => {
+      logged = [];
+      for (const level of ['warn', 'log', 'debug'] as const) {
+        jest.spyOn(Logger.prototype, level).mockImplementation((...args: unknown[]) => {
+          logged.push({ level, message: args[1] });
+        });
+      }
+    });
+    afterEach(() => jest.restoreAllMocks());
+
+    it('should warn about signature failures, without the duplicates', () => {
+      stats.reject('signature_mismatch');
+      stats.duplicate('e1');
+      stats.onModuleDestroy();
+      expect(logged).toEqual([
+        { level: 'debug', message: 'Duplicate deliveries in the last minute (answered 200, not stored again): 1' },
+        { level: 'warn', message: 'Rejected deliveries in the last minute: {"signature_mismatch":1}' },
+      ]);
+    });
+
+    it('should say nothing above debug when the minute saw only duplicates', () => {
+      stats.duplicate('e1');
+      stats.duplicate('e2');
+      stats.onModuleDestroy();
+      expect(logged).toEqual([
+        { level: 'debug', message: 'Duplicate deliveries in the last minute (answered 200, not stored again): 2' },
+      ]);
+    });
   });
 });
