@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { serviceVersion } from './build-info';
 
 /** Every metric of the service is named `panora_webhooks_<name>`. */
 export const METRIC_PREFIX = 'panora_webhooks_';
@@ -17,6 +18,13 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // The usual `*_build_info` join target: which version (and Node) each instance runs, always 1.
+    new Gauge({
+      name: `${METRIC_PREFIX}build_info`,
+      help: 'Always 1; the labels say which version of the service and of Node.js this instance runs',
+      labelNames: ['version', 'node'],
+      registers: [this.registry],
+    }).set({ version: serviceVersion(), node: process.versions.node }, 1);
   }
 
   counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
