@@ -4,16 +4,21 @@ import { Metrics, ScrapeCache } from '../platform/metrics';
 import { OutboxRepository, type OutboxBacklog } from './outbox.repository';
 
 /**
- * The outbox's metrics: the publish lag (commit to the broker's confirm), recorded by the relay,
- * and the backlog, read from the database at scrape time. The backlog describes the shared
- * database, so every instance reports the same values (use `max`, not `sum`, across instances).
+ * The outbox's metrics: the publish lag (commit to the broker's confirm) and the broker's state,
+ * recorded by the relay, and the backlog, read from the database at scrape time. The backlog
+ * describes the shared database, so every instance reports the same values (use `max`, not `sum`,
+ * across instances); the broker's state is this instance's connection.
  */
 @Injectable()
 export class OutboxMetrics {
   private readonly publishLag: Histogram;
   private readonly backlog: ScrapeCache<OutboxBacklog>;
+  private brokerUp?: boolean;
 
-  constructor(metrics: Metrics, outbox: OutboxRepository) {
+  constructor(
+    private readonly metrics: Metrics,
+    outbox: OutboxRepository,
+  ) {
     this.publishLag = metrics.histogram(
       'outbox_publish_lag_seconds',
       "Time from an outbox event's commit to the broker's confirm",
@@ -38,6 +43,26 @@ export class OutboxMetrics {
         if (backlog) gauge.set(Math.max(0, backlog.oldest_s ?? 0));
       },
     );
+  }
+
+  /**
+   * The relay's broker status. `broker_up` appears with the first status the relay reports, that
+   * is only when RABBITMQ_URL is set: absent, not 0, on an instance with the relay off, so
+   * `broker_up == 0` alerts only on a broker that should be there.
+   */
+  brokerStatus(status: 'up' | 'down' | 'disabled'): void {
+    if (status === 'disabled') return;
+    if (this.brokerUp === undefined) {
+      this.metrics.gauge(
+        'broker_up',
+        "1 while this instance's outbox relay is connected to RabbitMQ, 0 while it is not (absent when RABBITMQ_URL is unset)",
+        [],
+        async (gauge) => {
+          gauge.set(this.brokerUp ? 1 : 0);
+        },
+      );
+    }
+    this.brokerUp = status === 'up';
   }
 
   /** When the broker confirmed an outbox row. */

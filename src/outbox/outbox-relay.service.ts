@@ -233,6 +233,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private setStatus(status: BrokerStatus, error?: string): void {
     if (status !== this.status) this.statusSince = new Date();
     this.status = status;
+    this.metrics.brokerStatus(status);
     this.lastError = error === undefined ? undefined : redactCredentials(error).slice(0, 500);
   }
 
