@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startTestApp, TestApp } from '../support/app';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { FakePanora } from '../support/fake-panora';
@@ -96,6 +98,12 @@ describe('GET /metrics (Prometheus)', () => {
       expect(res.text).toContain('# TYPE panora_webhooks_deliveries_received_total counter');
       expect(res.text).toContain('# TYPE panora_webhooks_ingest_duration_seconds histogram');
       expect(res.text).toContain('process_cpu_user_seconds_total');
+      const { version } = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as {
+        version: string;
+      };
+      expect(res.text).toContain(
+        `panora_webhooks_build_info{version="${version}",node="${process.versions.node}"} 1\n`,
+      );
     });
 
     it('should be open when METRICS_TOKEN is unset', async () => {
@@ -174,7 +182,7 @@ describe('GET /metrics (Prometheus)', () => {
       expect(received('crm.deal.push')).toBeUndefined();
     });
 
-    it('should count rejections by reason, the too-large body included', async () => {
+    it('should count rejections by reason, the too-large body included, and the duplicate apart', async () => {
       const values = await metrics();
       const rejected = (reason: string) => valueOf(values, 'panora_webhooks_deliveries_rejected_total', { reason });
       expect(rejected('signature_mismatch')).toBe(1);
@@ -183,30 +191,60 @@ describe('GET /metrics (Prometheus)', () => {
       expect(rejected('unknown_endpoint')).toBe(1);
       expect(rejected('body')).toBe(1);
       expect(rejected('size')).toBe(1);
-      expect(rejected('duplicate')).toBe(1);
+      expect(rejected('duplicate')).toBeUndefined();
+      expect(valueOf(values, 'panora_webhooks_deliveries_duplicate_total', { endpoint: endpoint.id })).toBe(1);
     });
 
-    it('should time every answer of the receive route by status', async () => {
+    it('should time every answer of the receive route by HTTP status code', async () => {
       const values = await metrics();
-      const count = (status: string) => valueOf(values, 'panora_webhooks_ingest_duration_seconds_count', { status });
+      const count = (code: string) => valueOf(values, 'panora_webhooks_ingest_duration_seconds_count', { code });
       expect(count('200')).toBe(4); // three stored, one duplicate
       expect(count('401')).toBe(2);
       expect(count('404')).toBe(1);
       expect(count('400')).toBe(1);
       expect(count('413')).toBe(1);
-      expect(valueOf(values, 'panora_webhooks_ingest_duration_seconds_sum', { status: '200' })).toBeGreaterThan(0);
+      expect(valueOf(values, 'panora_webhooks_ingest_duration_seconds_sum', { code: '200' })).toBeGreaterThan(0);
     });
 
-    it('should record processing lag, listener failures and dead events by listener', async () => {
+    it('should record processing lag, listener runs by outcome and dead events by listener', async () => {
       const values = await waitFor(async () => {
         const v = await metrics();
         return (valueOf(v, 'panora_webhooks_processing_lag_seconds_count', { outcome: 'processed' }) ?? 0) >= 2 && v;
       });
       expect(valueOf(values, 'panora_webhooks_processing_lag_seconds_count', { outcome: 'dead' })).toBe(1);
-      expect(valueOf(values, 'panora_webhooks_listener_failures_total', { listener: 'test.broken' })).toBe(1);
+      const runs = (listener: string, outcome: string) =>
+        valueOf(values, 'panora_webhooks_listener_runs_total', { listener, outcome });
+      // test.recorder ran for the two connections and the deal; test.broken failed on its only attempt.
+      expect([
+        runs('test.recorder', 'succeeded'),
+        runs('test.recorder', 'failed'),
+        runs('test.recorder', 'dead'),
+      ]).toEqual([3, 0, 0]);
+      expect([runs('test.broken', 'succeeded'), runs('test.broken', 'failed'), runs('test.broken', 'dead')]).toEqual([
+        0, 0, 1,
+      ]);
       expect(valueOf(values, 'panora_webhooks_dead_events_total', { listener: 'test.broken' })).toBe(1);
       expect(valueOf(values, 'panora_webhooks_inbox_events', { status: 'dead' })).toBe(1);
       expect(valueOf(values, 'panora_webhooks_inbox_events', { status: 'received' })).toBe(0);
+    });
+
+    it('should read, as an operator scrapes it, a duplicate apart from rejections and the dead listener run', async () => {
+      const { text } = await scrape();
+      const lines = text.split('\n');
+      expect(lines).toEqual(
+        expect.arrayContaining([
+          '# TYPE panora_webhooks_deliveries_duplicate_total counter',
+          `panora_webhooks_deliveries_duplicate_total{endpoint="${endpoint.id}"} 1`,
+          '# TYPE panora_webhooks_listener_runs_total counter',
+          'panora_webhooks_listener_runs_total{listener="test.broken",outcome="dead"} 1',
+          'panora_webhooks_listener_runs_total{listener="test.recorder",outcome="succeeded"} 3',
+          'panora_webhooks_ingest_duration_seconds_count{code="200"} 4',
+        ]),
+      );
+      expect(text).not.toContain('reason="duplicate"');
+      expect(text).not.toContain('status="200"');
+      // No RABBITMQ_URL here: the relay is off and the broker gauge is absent rather than 0.
+      expect(text).not.toContain('panora_webhooks_broker_up');
     });
 
     it('should report the outbox backlog as the database has it (no broker here)', async () => {
@@ -217,6 +255,41 @@ describe('GET /metrics (Prometheus)', () => {
       const values = await metrics();
       expect(valueOf(values, 'panora_webhooks_outbox_pending_messages')).toBe(n);
       expect(valueOf(values, 'panora_webhooks_outbox_oldest_pending_age_seconds')).toBeGreaterThan(0);
+    });
+  });
+
+  describe('the broker', () => {
+    const brokerUp = async (app: TestApp) =>
+      valueOf(parseMetrics((await scrape(null, app)).text), 'panora_webhooks_broker_up');
+    let empty: TestDatabase;
+    const apps: TestApp[] = [];
+    // An empty database and an exchange of its own: the relay has nothing to publish, and nothing
+    // reaches the queues of tests running elsewhere on the same broker.
+    const startWithBroker = async (url: string) => {
+      const app = await startTestApp({
+        databaseUrl: empty.url,
+        env: { RABBITMQ_URL: url, RABBITMQ_EXCHANGE: `metrics-test-${randomUUID()}` },
+      });
+      apps.push(app);
+      return app;
+    };
+
+    beforeAll(async () => {
+      empty = await createTestDatabase();
+    });
+    afterAll(async () => {
+      for (const app of apps) await app.close();
+      await empty?.drop();
+    });
+
+    it('should say 0 while the relay cannot reach the broker', async () => {
+      const app = await startWithBroker('amqp://guest:guest@127.0.0.1:1');
+      expect(await brokerUp(app)).toBe(0);
+    });
+
+    (process.env.RABBITMQ_URL ? it : it.skip)('should say 1 once the relay is connected', async () => {
+      const app = await startWithBroker(process.env.RABBITMQ_URL!);
+      await waitFor(async () => (await brokerUp(app)) === 1, 10_000, 'broker_up 1');
     });
   });
 
