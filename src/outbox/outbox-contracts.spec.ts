@@ -72,6 +72,17 @@ describe(OutboxContracts.name, () => {
       expect(() => contracts.check('recovery.event.missed', 'null')).toThrow(/at data:/);
     });
 
+    it('should judge the data as it travels, given the object as well as its JSON', () => {
+      const upserted = contractOf('crm.contact.upserted')!.example as { updatedAt: string };
+      // A Date is an ISO string once serialised: what consumers get keeps the contract.
+      const withDate = { ...upserted, updatedAt: new Date(upserted.updatedAt) };
+      expect(() => contracts.check('crm.contact.upserted', JSON.stringify(withDate), withDate)).not.toThrow();
+      // A violation in the object is one in its JSON too.
+      expect(() => contracts.check('crm.contact.upserted', JSON.stringify(secret), secret)).toThrow(
+        /crm\.contact\.upserted breaks its contract at data\.kind/,
+      );
+    });
+
     it('should throw on an unknown routing key', () => {
       expect(() => contracts.check('t1.contact.upserted', '{}')).toThrow(/no contract/);
     });
