@@ -9,6 +9,9 @@ import {
   ApiUnauthorizedResponse,
   DocumentBuilder,
   getSchemaPath,
+  type OpenAPIObject,
+  type ParameterObject,
+  type SchemaObject,
   SwaggerModule,
 } from '@nestjs/swagger';
 import type { ErrorBody } from './http-exception.filter';
@@ -85,6 +88,7 @@ export function ApiPageResponse(model: new (...args: never[]) => unknown, descri
             type: 'string',
             nullable: true,
             description: 'Pass as `cursor` for the next page; null on the last page',
+            example: '1042',
           },
         },
       },
@@ -105,23 +109,67 @@ answers 400 with \`message\` listing the problems.
 [/docs/asyncapi.json](/docs/asyncapi.json), a channel per routing key with the JSON Schema of each message.`;
 
 /**
+ * Operation ids are what generated clients name their methods (`listEvents`, `syncEndpoints`): the
+ * method name, then the controller's resource. A route names its own with `ApiOperation({operationId})`
+ * where this reads badly (`replayEvent`, one event).
+ */
+export function operationId(controllerKey: string, methodKey: string): string {
+  const resource = controllerKey.replace(/Controller$/, '');
+  if (methodKey.toLowerCase().includes(resource.toLowerCase())) return methodKey;
+  return `${methodKey}${resource.charAt(0).toUpperCase()}${resource.slice(1)}`;
+}
+
+/**
+ * Swagger UI's "Try it out" fills a query parameter's input with its example and sends it: an optional
+ * filter the user never chose would then narrow the answer. Optional query parameters keep their
+ * example in the description instead (defaults stay: sending one changes nothing).
+ */
+export function withoutPrefilledFilters(document: OpenAPIObject): OpenAPIObject {
+  for (const operations of Object.values(document.paths)) {
+    for (const operation of Object.values(operations as Record<string, { parameters?: unknown[] }>)) {
+      for (const parameter of (operation.parameters ?? []) as ParameterObject[]) {
+        if (parameter.in !== 'query' || parameter.required) continue;
+        const schema = parameter.schema as SchemaObject | undefined;
+        const example: unknown = parameter.example ?? schema?.example;
+        if (example === undefined) continue;
+        delete parameter.example;
+        if (schema) delete schema.example;
+        const shown = `e.g. \`${typeof example === 'string' ? example : JSON.stringify(example)}\``;
+        parameter.description = parameter.description ? `${parameter.description} (${shown})` : shown;
+      }
+    }
+  }
+  return document;
+}
+
+/**
  * The OpenAPI document of every route, served as JSON at `/docs/openapi.json` and browsable (Swagger
- * UI, from the swagger-ui-dist package: nothing is fetched from the internet) at `/docs`.
+ * UI, from the swagger-ui-dist package: nothing is fetched from the internet) at `/docs`; `GET /`
+ * redirects there, so the service's address in a browser shows its API.
  */
 export function setupOpenApi(app: NestFastifyApplication): void {
   const config = new DocumentBuilder()
     .setTitle('panora-webhooks')
     .setDescription(DESCRIPTION)
     .setVersion('1')
-    .addBearerAuth(
-      {
-        type: 'http',
-        scheme: 'bearer',
-        description: 'One of ADMIN_API_KEYS (full), or of ADMIN_READ_API_KEYS (GET routes only)',
-      },
-      ADMIN_AUTH,
-    )
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when it is set' }, METRICS_AUTH)
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    // Relative: the document is served by the service it describes, so "Try it out" calls the same
+    // host, whatever address (tunnel, proxy, localhost) the reader came through.
+    .addServer('/', 'This service')
+    // Opaque keys compared as they are, not JWTs: no bearerFormat (DocumentBuilder's addBearerAuth
+    // would say "JWT").
+    .addSecurity(ADMIN_AUTH, {
+      type: 'http',
+      scheme: 'bearer',
+      description:
+        'An opaque key (not a JWT), sent as `Authorization: Bearer <key>`: one of ADMIN_API_KEYS (every route), ' +
+        'or of ADMIN_READ_API_KEYS (GET routes only)',
+    })
+    .addSecurity(METRICS_AUTH, {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'METRICS_TOKEN, an opaque token (not a JWT); GET /metrics is open when it is unset',
+    })
     .addTag('endpoints', 'Webhook endpoints: registration at Panora, import, rotation, test events')
     .addTag('events', 'Received events: inspect and replay')
     .addTag('connections', "Connections caught from connection.created, with the end-users' connection tokens")
@@ -130,11 +178,19 @@ export function setupOpenApi(app: NestFastifyApplication): void {
     .addTag('webhooks', "Panora's deliveries")
     .addTag('operations', 'Health and metrics')
     .build();
-  SwaggerModule.setup(DOCS_PATH, app, () => SwaggerModule.createDocument(app, config), {
+  const document = () =>
+    withoutPrefilledFilters(SwaggerModule.createDocument(app, config, { operationIdFactory: operationId }));
+  SwaggerModule.setup(DOCS_PATH, app, document, {
     jsonDocumentUrl: OPENAPI_JSON_PATH,
     raw: ['json'],
     customSiteTitle: 'panora-webhooks API',
     // No call to the public validator: the page works offline.
     swaggerOptions: { validatorUrl: null, docExpansion: 'list', tagsSorter: 'alpha', persistAuthorization: false },
   });
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .get('/', (_request, reply) => {
+      void reply.redirect(`/${DOCS_PATH}`, 302);
+    });
 }
