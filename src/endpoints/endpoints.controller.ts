@@ -45,6 +45,7 @@ export class EndpointsController {
   /** Registers an endpoint at Panora and stores its secret, sealed. */
   @Post()
   @ApiOperation({
+    operationId: 'createEndpoint',
     summary: 'Register an endpoint at Panora',
     description:
       'Creates the endpoint here, registers it at Panora (POST /webhooks) and stores the secret Panora returns, sealed.',
@@ -69,6 +70,7 @@ export class EndpointsController {
    */
   @Post('import')
   @ApiOperation({
+    operationId: 'importEndpoint',
     summary: "Import an endpoint made in Panora's dashboard",
     description:
       'Stores its secret, sealed; no call to Panora. The answer’s `receiveUrl` is the URL to paste into Panora. ' +
@@ -93,6 +95,7 @@ export class EndpointsController {
   @Post('sync')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
+    operationId: 'syncEndpoints',
     summary: "Compare with Panora's endpoints",
     description: 'GET /webhooks at Panora: takes active and scope from Panora, reports one-sided endpoints.',
   })
@@ -104,14 +107,14 @@ export class EndpointsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List endpoints (not deleted ones)' })
+  @ApiOperation({ operationId: 'listEndpoints', summary: 'List endpoints (not deleted ones)' })
   @ApiOkResponse({ type: [EndpointView] })
   list(): Promise<EndpointView[]> {
     return this.endpoints.list();
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One endpoint' })
+  @ApiOperation({ operationId: 'getEndpoint', summary: 'One endpoint' })
   @ENDPOINT_ID
   @ApiOkResponse({ type: EndpointView })
   @ApiErrors({ 404: NOT_FOUND })
@@ -122,6 +125,7 @@ export class EndpointsController {
   /** Enables or disables the endpoint at Panora, then here. */
   @Patch(':id')
   @ApiOperation({
+    operationId: 'updateEndpoint',
     summary: 'Enable or disable an endpoint',
     description: 'PUT /webhooks/:id {active} at Panora when the endpoint has a Panora id, then here.',
   })
@@ -137,6 +141,7 @@ export class EndpointsController {
   @Delete(':id')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
+    operationId: 'deleteEndpoint',
     summary: 'Delete an endpoint',
     description:
       'DELETE /webhooks/:id at Panora (one Panora no longer knows counts as deleted), then a soft delete here: ' +
@@ -154,6 +159,7 @@ export class EndpointsController {
   @Post(':id/rotate')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
+    operationId: 'rotateEndpointSecret',
     summary: "Rotate an endpoint's secret",
     description:
       'Registers a replacement endpoint at Panora (same URL and scope) and makes its secret current; the old one ' +

@@ -14,6 +14,7 @@ export class RecoveryController {
 
   @Get()
   @ApiOperation({
+    operationId: 'getRecoveryStatus',
     summary: 'Recovery state and missed events',
     description:
       'The watermark, the last run, the missed events by status, and a page of them (newest first). A missed ' +
@@ -28,6 +29,7 @@ export class RecoveryController {
   @Post('run')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
+    operationId: 'runRecovery',
     summary: 'Detect and recover missed events now',
     description:
       "Walks Panora's GET /events back to the watermark (less RECOVERY_OVERLAP), records the events the inbox " +

@@ -17,6 +17,9 @@ export class WebhooksController {
   @HttpCode(HttpStatus.OK)
   @UseGuards(PanoraSignatureGuard)
   @ApiOperation({
+    operationId: 'receivePanoraWebhook',
+    // No bearer key: Panora-Signature, checked against the endpoint's secrets, authenticates the call.
+    security: [],
     summary: "Receive one of Panora's deliveries",
     description:
       'Called by Panora, not by admins. Verified as Panora signs: hex HMAC-SHA256 of `JSON.stringify(data)` with ' +
@@ -38,6 +41,13 @@ export class WebhooksController {
         type: { type: 'string', example: 'connection.created' },
         data: {
           description: "The payload: a JSON string (as Panora's code sends it) or an object (as its docs show)",
+          example: {
+            id_connection: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f',
+            status: 'valid',
+            provider_slug: 'hubspot',
+            vertical: 'crm',
+            id_linked_user: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+          },
           oneOf: [{ type: 'string' }, { type: 'object' }, { type: 'array', items: { type: 'object' } }],
         },
       },

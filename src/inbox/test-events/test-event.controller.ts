@@ -13,6 +13,7 @@ export class TestEventController {
 
   @Post(':id/test-event')
   @ApiOperation({
+    operationId: 'sendTestEvent',
     summary: 'Send a test event to an endpoint',
     description:
       "Signs a realistic sample payload of the type with the endpoint's secret exactly as Panora does and posts it " +

@@ -36,7 +36,11 @@ export class ConnectionsController {
 
   /** Connections, newest first; never with their tokens. */
   @Get()
-  @ApiOperation({ summary: 'List connections', description: 'Newest first; never with their tokens.' })
+  @ApiOperation({
+    operationId: 'listConnections',
+    summary: 'List connections',
+    description: 'Newest first; never with their tokens.',
+  })
   @ApiOkResponse({ type: ConnectionListDto })
   @ApiErrors({ 400: 'A bad filter (limit out of 1–500, a value too long)' })
   async list(@Query() query: ListConnectionsQuery) {
@@ -46,6 +50,7 @@ export class ConnectionsController {
   /** Pulls GET /connections from Panora and adds what was missed. */
   @Post('reconcile')
   @ApiOperation({
+    operationId: 'reconcileConnections',
     summary: "Reconcile with Panora's connections",
     description:
       'GET /connections at Panora; adds the connections whose connection.created was missed (Panora never retries).',
@@ -62,7 +67,7 @@ export class ConnectionsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One connection (without its token)' })
+  @ApiOperation({ operationId: 'getConnection', summary: 'One connection (without its token)' })
   @CONNECTION_ID
   @ApiOkResponse({ type: ConnectionViewDto })
   @ApiErrors({ 404: 'No such connection' })
@@ -73,6 +78,7 @@ export class ConnectionsController {
   /** The connection token. Every read is logged (who, which connection), never the token. */
   @Get(':id/token')
   @ApiOperation({
+    operationId: 'getConnectionToken',
     summary: "A connection's token",
     description: 'For a sibling service about to call Panora’s unified API for this end-user. Every read is logged.',
   })

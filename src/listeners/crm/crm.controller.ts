@@ -14,6 +14,7 @@ export class CrmController {
 
   @Get(':kind')
   @ApiOperation({
+    operationId: 'listCrmObjects',
     summary: 'List the objects of a kind',
     description:
       'In change order, each change once; follow nextCursor to read everything, then poll with the last nextCursor ' +
@@ -28,7 +29,7 @@ export class CrmController {
   }
 
   @Get(':kind/:id')
-  @ApiOperation({ summary: 'One object by Panora id' })
+  @ApiOperation({ operationId: 'getCrmObject', summary: 'One object by Panora id' })
   @ApiOkResponse({ type: CrmObjectViewDto })
   @ApiErrors({ 400: 'Unknown kind', 404: 'No object of this kind with this id' })
   get(@Param() params: CrmObjectParams) {
