@@ -2,52 +2,60 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 /** The answer of POST /admin/endpoints/sync: how the endpoints here and at Panora compare. */
 class SyncUpdated {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '5b1c2f0e-8d6a-4a51-9c1e-2f3b4a5c6d7e' })
   id!: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'c9a1e8f2-3b4d-4e5f-8a6b-7c8d9e0f1a2b' })
   panoraEndpointId!: string;
 
   @ApiPropertyOptional()
   active?: boolean;
 
-  @ApiPropertyOptional({ type: [String] })
+  @ApiPropertyOptional({ type: [String], example: ['connection.created', 'crm.contact.created'] })
   scope?: string[];
 }
 
 class SyncOnlyLocal {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '5b1c2f0e-8d6a-4a51-9c1e-2f3b4a5c6d7e' })
   id!: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'c9a1e8f2-3b4d-4e5f-8a6b-7c8d9e0f1a2b' })
   panoraEndpointId!: string;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'https://webhooks.acme.example/webhooks/panora/5b1c2f0e-8d6a-4a51-9c1e-2f3b4a5c6d7e',
+  })
   url!: string | null;
 }
 
 class SyncNotRegistered {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '5b1c2f0e-8d6a-4a51-9c1e-2f3b4a5c6d7e' })
   id!: string;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'https://webhooks.acme.example/webhooks/panora/5b1c2f0e-8d6a-4a51-9c1e-2f3b4a5c6d7e',
+  })
   url!: string | null;
 }
 
 class SyncOnlyAtPanora {
-  @ApiProperty()
+  @ApiProperty({ example: '0d4e6f8a-1b2c-4d3e-9f5a-6b7c8d9e0f1a' })
   panoraEndpointId!: string;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true, example: 'https://old-host.acme.example/webhooks/panora' })
   url!: string | null;
 
-  @ApiProperty({ type: [String] })
+  @ApiProperty({ type: [String], example: ['crm.company.created'] })
   scope!: string[];
 
   @ApiProperty({ type: Boolean, nullable: true })
   active!: boolean | null;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true, example: 'Made in the dashboard' })
   description!: string | null;
 }
 
@@ -77,6 +85,11 @@ export class SyncResult {
   })
   onlyAtPanora!: SyncOnlyAtPanora[];
 
-  @ApiProperty({ type: [String] })
+  @ApiProperty({
+    type: [String],
+    example: [
+      'Panora endpoint c9a1e8f2-3b4d-4e5f-8a6b-7c8d9e0f1a2b (endpoint 5b1c2f0e-8d6a-4a51-9c1e-2f3b4a5c6d7e) and Panora endpoint 0d4e6f8a-1b2c-4d3e-9f5a-6b7c8d9e0f1a both subscribe to crm.company.created: Panora delivers each of these events to only one of them',
+    ],
+  })
   warnings!: string[];
 }

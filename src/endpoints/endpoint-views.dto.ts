@@ -3,16 +3,21 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 /** The answers of the endpoints admin API: an endpoint as shown, and what a change did. */
 /** A secret as the admin API shows it: never the value, only its last 4 characters. */
 export class SecretView {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4' })
   id!: string;
 
   @ApiProperty({ description: 'The last 4 characters of the secret', example: 'aa4f' })
   hint!: string;
 
-  @ApiProperty({ type: String, nullable: true, description: "Panora's endpoint id the secret came with" })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "Panora's endpoint id the secret came with",
+    example: 'c9a1e8f2-3b4d-4e5f-8a6b-7c8d9e0f1a2b',
+  })
   panoraEndpointId!: string | null;
 
-  @ApiProperty()
+  @ApiProperty({ example: '2026-11-23T04:00:00.000Z' })
   createdAt!: Date;
 
   /** Null for the current secret; the end of its grace period for a replaced one. */
@@ -20,26 +25,40 @@ export class SecretView {
     type: Date,
     nullable: true,
     description: 'Null for the current secret; the end of its grace period for a replaced one',
+    example: null,
   })
   expiresAt!: Date | null;
 }
 
 export class EndpointView {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '5b1c2f0e-8d6a-4a51-9c1e-2f3b4a5c6d7e' })
   id!: string;
 
-  @ApiProperty({ type: String, nullable: true, description: "Panora's id_webhook_endpoint" })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "Panora's id_webhook_endpoint",
+    example: 'c9a1e8f2-3b4d-4e5f-8a6b-7c8d9e0f1a2b',
+  })
   panoraEndpointId!: string | null;
 
   /** The URL registered at Panora. */
-  @ApiProperty({ type: String, nullable: true, description: 'The URL registered at Panora' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The URL registered at Panora',
+    example: 'https://webhooks.acme.example/webhooks/panora/5b1c2f0e-8d6a-4a51-9c1e-2f3b4a5c6d7e',
+  })
   url!: string | null;
 
   /** Where this service receives the endpoint's deliveries: the URL to give Panora. */
-  @ApiProperty({ description: "Where this service receives the endpoint's deliveries: the URL to give Panora" })
+  @ApiProperty({
+    description: "Where this service receives the endpoint's deliveries: the URL to give Panora",
+    example: 'https://webhooks.acme.example/webhooks/panora/5b1c2f0e-8d6a-4a51-9c1e-2f3b4a5c6d7e',
+  })
   receiveUrl!: string;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true, example: 'Contacts and companies for the CRM sync' })
   description!: string | null;
 
   @ApiProperty({ type: [String], example: ['connection.created'] })
@@ -48,16 +67,21 @@ export class EndpointView {
   @ApiProperty()
   active!: boolean;
 
-  @ApiProperty({ type: String, nullable: true, description: "Panora's project id" })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "Panora's project id",
+    example: '7f3e2d1c-0b9a-4867-a5b4-c3d2e1f0a9b8',
+  })
   idProject!: string | null;
 
-  @ApiProperty()
+  @ApiProperty({ example: '2026-11-23T04:00:00.000Z' })
   createdAt!: Date;
 
-  @ApiProperty()
+  @ApiProperty({ example: '2026-11-23T04:00:00.000Z' })
   updatedAt!: Date;
 
-  @ApiProperty({ type: Date, nullable: true })
+  @ApiProperty({ type: Date, nullable: true, example: null })
   deletedAt!: Date | null;
 
   @ApiProperty({ type: [SecretView] })
@@ -69,6 +93,7 @@ export class EndpointResult extends EndpointView {
   @ApiProperty({
     type: [String],
     description: 'E.g. scopes overlapping another active endpoint (Panora delivers an event to only one of them)',
+    example: [],
   })
   warnings!: string[];
 }
@@ -90,26 +115,30 @@ export class ImportResult extends EndpointResult {
     type: Date,
     nullable: true,
     description: 'When `secret_replaced`: until then, deliveries signed with the previous secret still verify',
+    example: null,
   })
   previousSecretExpiresAt!: Date | null;
 }
 
 export class RotationInfo {
-  @ApiProperty()
+  @ApiProperty({ example: 'c9a1e8f2-3b4d-4e5f-8a6b-7c8d9e0f1a2b' })
   previousPanoraEndpointId!: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: '0d4e6f8a-1b2c-4d3e-9f5a-6b7c8d9e0f1a' })
   newPanoraEndpointId!: string;
 
   /** Until then, deliveries signed with the previous secret still verify. */
-  @ApiProperty({ description: 'Until then, deliveries signed with the previous secret still verify' })
+  @ApiProperty({
+    description: 'Until then, deliveries signed with the previous secret still verify',
+    example: '2026-11-24T04:00:00.000Z',
+  })
   previousSecretExpiresAt!: Date;
 
   /** False when Panora refused to disable the previous endpoint: disable it by hand. */
   @ApiProperty({ description: 'False when Panora refused to disable the previous endpoint: disable it by hand' })
   previousDisabledAtPanora!: boolean;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: 'Panora answered 503 Service Unavailable' })
   error?: string;
 }
 

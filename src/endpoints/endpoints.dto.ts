@@ -56,6 +56,7 @@ export class ImportEndpointDto {
   @ApiPropertyOptional({
     description: "Panora's id of the endpoint (lets rotate, disable and delete reach Panora)",
     maxLength: 200,
+    example: 'c9a1e8f2-3b4d-4e5f-8a6b-7c8d9e0f1a2b',
   })
   @IsOptional()
   @IsString()

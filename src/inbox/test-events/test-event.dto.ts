@@ -17,10 +17,10 @@ export class TestEventResult {
   @ApiProperty({ description: 'Inbox id of the stored event: follow it with GET /admin/events/{id}', example: '1042' })
   eventId!: string;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '5b1c2f0e-8d6a-4a51-9c1e-2f3b4a5c6d7e' })
   endpointId!: string;
 
-  @ApiProperty({ description: 'The id_event sent' })
+  @ApiProperty({ description: 'The id_event sent', example: 'f4e1ff72-e727-409a-8935-a63a63d4891e' })
   idEvent!: string;
 
   @ApiProperty({ description: 'The type as Panora would deliver it', example: 'crm.company.push' })

@@ -42,7 +42,7 @@ export class ListConnectionsQuery {
 
 /** A connection as the admin API shows it: never its token. */
 export class ConnectionViewDto implements ConnectionView {
-  @ApiProperty({ description: "Panora's id_connection" })
+  @ApiProperty({ description: "Panora's id_connection", example: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f' })
   idConnection!: string;
 
   @ApiProperty({ type: String, nullable: true, example: 'hubspot' })
@@ -54,34 +54,44 @@ export class ConnectionViewDto implements ConnectionView {
   @ApiProperty({ type: String, nullable: true, example: 'valid' })
   status!: string | null;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true, example: 'https://app.hubspot.com/contacts/4411223' })
   accountUrl!: string | null;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true, example: '7f3e2d1c-0b9a-4867-a5b4-c3d2e1f0a9b8' })
   idProject!: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: "Panora's linked user" })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "Panora's linked user",
+    example: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d',
+  })
   idLinkedUser!: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: "The app's own end-user id, once Panora told it" })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "The app's own end-user id, once Panora told it",
+    example: 'user_1842',
+  })
   linkedUserOriginId!: string | null;
 
   @ApiProperty({ description: 'Whether a connection token is stored' })
   hasToken!: boolean;
 
-  @ApiProperty({ type: String, nullable: true, description: 'The last 4 characters of the token' })
+  @ApiProperty({ type: String, nullable: true, description: 'The last 4 characters of the token', example: '9e8d' })
   tokenHint!: string | null;
 
-  @ApiProperty({ type: Date, nullable: true })
+  @ApiProperty({ type: Date, nullable: true, example: '2026-11-23T04:00:00.000Z' })
   panoraCreatedAt!: Date | null;
 
   @ApiProperty({ enum: ['webhook', 'reconciliation'], description: 'How the connection first came in' })
   source!: 'webhook' | 'reconciliation';
 
-  @ApiProperty()
+  @ApiProperty({ example: '2026-11-23T04:00:00.000Z' })
   createdAt!: Date;
 
-  @ApiProperty()
+  @ApiProperty({ example: '2026-11-23T04:00:00.000Z' })
   updatedAt!: Date;
 }
 
@@ -91,7 +101,7 @@ export class ConnectionListDto {
 }
 
 export class ConnectionTokenDto {
-  @ApiProperty()
+  @ApiProperty({ example: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f' })
   idConnection!: string;
 
   @ApiProperty({
@@ -102,27 +112,28 @@ export class ConnectionTokenDto {
 }
 
 export class ReconcileReportDto implements ReconcileReport {
-  @ApiProperty({ description: 'Connections Panora listed' })
+  @ApiProperty({ description: 'Connections Panora listed', example: 12 })
   seen!: number;
 
-  @ApiProperty({ description: 'Connections this service did not have' })
+  @ApiProperty({ description: 'Connections this service did not have', example: 1 })
   created!: number;
 
-  @ApiProperty()
+  @ApiProperty({ example: 2 })
   updated!: number;
 
-  @ApiProperty()
+  @ApiProperty({ example: 9 })
   unchanged!: number;
 
   @ApiProperty({
     description:
       'Connections left alone because an event received after the read from Panora began had changed them already',
+    example: 0,
   })
   stale!: number;
 
-  @ApiProperty()
+  @ApiProperty({ example: 0 })
   failed!: number;
 
-  @ApiProperty({ description: "App user ids (linked_user_origin_id) learnt from Panora's linked users" })
+  @ApiProperty({ description: "App user ids (linked_user_origin_id) learnt from Panora's linked users", example: 1 })
   originIdsResolved!: number;
 }

@@ -62,25 +62,35 @@ export class CrmObjectViewDto implements CrmObjectView {
   @ApiProperty({ enum: CRM_KINDS })
   kind!: CrmKind;
 
-  @ApiProperty({ description: "Panora's id" })
+  @ApiProperty({ description: "Panora's id", example: 'b7c8d9e0-f1a2-4b3c-8d4e-5f6a7b8c9d0e' })
   id!: string;
 
-  @ApiProperty({ type: String, nullable: true, description: "The CRM's own id" })
+  @ApiProperty({ type: String, nullable: true, description: "The CRM's own id", example: '4411223001' })
   remoteId!: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'Panora connection (raw rows only)' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Panora connection (raw rows only)',
+    example: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f',
+  })
   connectionId!: string | null;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true, example: 'Jane Doe' })
   name!: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: "A contact's primary email" })
+  @ApiProperty({ type: String, nullable: true, description: "A contact's primary email", example: 'jane@acme.example' })
   email!: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: "A company's domain" })
+  @ApiProperty({ type: String, nullable: true, description: "A company's domain", example: null })
   domain!: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: "Panora's modified_at of the stored version" })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "Panora's modified_at of the stored version",
+    example: '2026-11-23T04:00:00.000Z',
+  })
   modifiedAt!: string | null;
 
   @ApiProperty({
@@ -92,19 +102,23 @@ export class CrmObjectViewDto implements CrmObjectView {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The whole object' })
   data!: Record<string, unknown>;
 
-  @ApiProperty({ description: 'Inbox id (/admin/events/{id}) of the event that created the row' })
+  @ApiProperty({ description: 'Inbox id (/admin/events/{id}) of the event that created the row', example: '1042' })
   firstEventId!: string;
 
-  @ApiProperty({ description: 'Inbox id of the last event that changed it' })
+  @ApiProperty({ description: 'Inbox id of the last event that changed it', example: '1057' })
   lastEventId!: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-23T04:00:00.000Z' })
   firstSeenAt!: string;
 
-  @ApiProperty({ format: 'date-time', description: 'When the projection last changed (what updatedSince filters on)' })
+  @ApiProperty({
+    format: 'date-time',
+    description: 'When the projection last changed (what updatedSince filters on)',
+    example: '2026-11-24T04:00:00.000Z',
+  })
   updatedAt!: string;
 
-  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   deletedAt!: string | null;
 }
 
@@ -117,6 +131,7 @@ export class CrmObjectPageDto {
     description:
       'Always present, also on the last page: pass it as cursor to read on, or later to poll for what changed since. ' +
       'A page shorter than limit means there is nothing more for now.',
+    example: 'WyJjcm0iLCJjb250YWN0IiwiNDgyMTMiLDU3XQ',
   })
   nextCursor!: string;
 }
