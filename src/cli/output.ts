@@ -1,9 +1,10 @@
 /**
  * How the CLI prints: answers on standard output (JSON with --json, else the readable form),
- * progress and notes on standard error; aligned tables, short dates, no colours (pipes and logs
- * stay clean).
+ * progress, notes and errors on standard error; aligned tables, short dates, no colours (pipes and
+ * logs stay clean).
  */
-import type { Command } from 'commander';
+import { type Command, CommanderError } from 'commander';
+import { CliError, EXIT_CODES, type ErrorKind } from './admin-client';
 import { globals } from './options';
 
 /** A line on standard output: the answer, what a pipe reads. */
@@ -14,6 +15,37 @@ export const note = (text: string) => process.stderr.write(`${text}\n`);
 /** Prints `value` as JSON with --json, else the readable form. */
 export function show(command: Command, value: unknown, readable: () => string): void {
   out(globals(command).json ? JSON.stringify(value, null, 2) : readable());
+}
+
+/**
+ * Reports a failure on standard error and answers the exit code. Under --json, one line
+ * `{"error": {"code", "exitCode", "status", "serviceCode", "message"}}` (standard output keeps only
+ * answers, so `--json … | jq` never reads an error as one); else `error: …`. Commander has already
+ * printed its own usage errors in the readable form.
+ */
+export function reportError(error: unknown, json: boolean): number {
+  let kind: ErrorKind = 'error';
+  let message: string;
+  let status: number | null = null;
+  let serviceCode: string | null = null;
+  if (error instanceof CommanderError) {
+    // --help and --version end the same way, with exit code 0.
+    if (error.exitCode === 0) return 0;
+    kind = 'usage';
+    message = error.message.replace(/^error: /, '');
+  } else if (error instanceof CliError) {
+    kind = error.kind;
+    message = error.message;
+    status = error.status ?? null;
+    serviceCode = error.serviceCode ?? null;
+  } else {
+    // A bug: the stack helps a report, but not a script.
+    message = json ? String((error as Error)?.message ?? error) : String((error as Error)?.stack ?? error);
+  }
+  const exitCode = EXIT_CODES[kind];
+  if (json) note(JSON.stringify({ error: { code: kind, exitCode, status, serviceCode, message } }));
+  else if (!(error instanceof CommanderError)) note(`error: ${message}`);
+  return exitCode;
 }
 
 export type Cell = string | number | boolean | null | undefined;

@@ -152,7 +152,7 @@ export function addEndpointCommands(program: Command): void {
     .argument('<id>', 'endpoint id')
     .option('--yes', 'confirm the deletion')
     .action(async (id: string, options: { yes?: boolean }, command: Command) => {
-      if (!options.yes) throw new CliError(`This deletes endpoint ${id} at Panora and here: add --yes to confirm`);
+      if (!options.yes) throw CliError.usage(`This deletes endpoint ${id} at Panora and here: add --yes to confirm`);
       const endpoint = await client(command).delete<EndpointResult>(`/admin/endpoints/${encodeURIComponent(id)}`);
       show(command, endpoint, () => `Deleted endpoint ${endpoint.id} (its events are kept).`);
     });

@@ -2,6 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { EventDetail, TestEventResult } from '../../inbox';
+import { CliError } from '../admin-client';
 import { client, globals, positiveInt } from '../options';
 import { note, show } from '../output';
 import { describeEvent } from './events';
@@ -39,7 +40,12 @@ async function sendTestEvent(command: Command, options: { endpoint: string; type
     if (!SETTLED.has(event.status)) lines.push('', `Not processed after ${options.timeout} s: still ${event.status}.`);
     return lines.join('\n');
   });
-  if (event.status !== 'processed') process.exitCode = 1;
+  if (event.status !== 'processed') {
+    throw CliError.notProcessed(
+      `Event ${event.id} was not processed: ${SETTLED.has(event.status) ? event.status : `still ${event.status} after ${options.timeout} s`}` +
+        (event.lastError ? ` (${event.lastError})` : ''),
+    );
+  }
 }
 
 export function addTestEventCommand(program: Command): void {
