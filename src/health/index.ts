@@ -1,1 +1,2 @@
 export { HealthModule } from './health.module';
+export type { ServiceStatusDto as ServiceStatus } from './status.dto';
