@@ -1,5 +1,6 @@
 /** The global options, their defaults from the environment, and the parsers options share. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { AdminClient } from './admin-client';
 
@@ -19,6 +20,17 @@ export function defaults(): { url: string; key?: string } {
       .find((k) => k.trim())
       ?.trim();
   return { url: env.PANORA_WEBHOOKS_URL?.trim() || `http://localhost:${env.PORT?.trim() || 3000}`, key };
+}
+
+/** The package's version: its package.json is above this file, in src/cli/ as in dist/src/cli/. */
+export function packageVersion(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'panora-webhooks' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
 }
 
 export function globals(command: Command): GlobalOptions {
