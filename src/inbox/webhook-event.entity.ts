@@ -80,4 +80,8 @@ export class WebhookEvent {
 
   @Column({ name: 'processed_at', type: 'timestamptz', nullable: true })
   processedAt!: Date | null;
+
+  /** The W3C traceparent of the receive span, while tracing is on: the dispatch spans' parent. */
+  @Column({ type: 'text', nullable: true })
+  traceparent!: string | null;
 }

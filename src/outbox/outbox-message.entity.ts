@@ -60,4 +60,8 @@ export class OutboxMessage {
 
   @Column({ name: 'locked_by', type: 'text', nullable: true })
   lockedBy!: string | null;
+
+  /** The W3C traceparent of the span that enqueued it, while tracing is on: its publish span's parent. */
+  @Column({ type: 'text', nullable: true })
+  traceparent!: string | null;
 }
