@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { isTracing } from '../platform/tracing';
+import { traceInboxWrite } from './inbox-tracing';
 import { InboxRepository, type InboxRow } from './inbox.repository';
 
 export type { InboxRow } from './inbox.repository';
@@ -48,6 +50,10 @@ export class InboxWriter {
 
   write(row: InboxRow): Promise<InboxResult> {
     this.lastWriteAt = Date.now();
+    return isTracing() ? traceInboxWrite(row, (traced) => this.enqueue(traced)) : this.enqueue(row);
+  }
+
+  private enqueue(row: InboxRow): Promise<InboxResult> {
     return new Promise<InboxResult>((resolve, reject) => {
       this.queue.push({ row, resolve, reject });
       this.flush();

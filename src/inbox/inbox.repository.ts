@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
+import { isTracing } from '../platform/tracing';
 import { WebhookEventListener } from './webhook-event-listener.entity';
 import { WebhookEvent, type EventStatus } from './webhook-event.entity';
 
@@ -18,6 +19,8 @@ export interface InboxRow {
   payloadJson: string;
   /** SHA-256 of the text Panora signed: a second row with the same hash for the endpoint is a replay. */
   signedHash: Buffer;
+  /** The W3C traceparent of the receive span; set only while tracing is on. */
+  traceparent?: string | null;
 }
 
 /** A row the group commit's insert stored (the others were duplicates). */
@@ -55,6 +58,12 @@ const INSERT_SQL = `
   )
   SELECT ins.endpoint_id, ins.id_event, pg_notify('${INBOX_CHANNEL}', '') FROM ins`;
 
+// The same with each row's traceparent, while tracing is on: off, the statement above is unchanged.
+const TRACED_INSERT_SQL = INSERT_SQL.replace('signed_hash)', 'signed_hash, traceparent)').replace(
+  '$6::bytea[])',
+  '$6::bytea[], $7::text[])',
+);
+
 // Scans of the partial indexes (the dispatcher's, and failed/dead): bounded by the backlog, not the inbox.
 const BACKLOG_SQL = `
   SELECT
@@ -83,18 +92,21 @@ export class InboxRepository {
     const runner = this.dataSource.createQueryRunner();
     try {
       const client = (await runner.connect()) as PoolClient;
-      const result = await client.query<InsertedRow>({
-        name: 'webhook_inbox_insert_v2',
-        text: INSERT_SQL,
-        values: [
-          rows.map((r) => r.endpointId),
-          rows.map((r) => r.idEvent),
-          rows.map((r) => r.type),
-          rows.map((r) => r.normalizedType),
-          rows.map((r) => r.payloadJson),
-          rows.map((r) => r.signedHash),
-        ],
-      });
+      const values: unknown[] = [
+        rows.map((r) => r.endpointId),
+        rows.map((r) => r.idEvent),
+        rows.map((r) => r.type),
+        rows.map((r) => r.normalizedType),
+        rows.map((r) => r.payloadJson),
+        rows.map((r) => r.signedHash),
+      ];
+      const result = isTracing()
+        ? await client.query<InsertedRow>({
+            name: 'webhook_inbox_insert_traced_v1',
+            text: TRACED_INSERT_SQL,
+            values: [...values, rows.map((r) => r.traceparent ?? null)],
+          })
+        : await client.query<InsertedRow>({ name: 'webhook_inbox_insert_v2', text: INSERT_SQL, values });
       return result.rows;
     } finally {
       await runner.release();
