@@ -18,6 +18,8 @@ export interface ClaimedRow {
   claim_id: string;
   received_at: Date;
   done: string[] | null;
+  /** The receive span's W3C traceparent, stored while tracing was on; null otherwise. */
+  traceparent?: string | null;
 }
 
 /** A claimed event: ours while its status is 'processing' and its claim_id still the claim's. */
@@ -139,7 +141,7 @@ export class DispatchQueueRepository {
                 next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
           WHERE e.id = ANY($1::bigint[])
           RETURNING e.id, e.endpoint_id, e.id_event, e.type, e.normalized_type, e.payload, e.attempts,
-                    e.attempts_at_replay, e.claim_id, e.received_at,
+                    e.attempts_at_replay, e.claim_id, e.received_at, e.traceparent,
                     -- A first claim has no listener rows yet: no lookup.
                     array_cat(e.listeners_succeeded, CASE WHEN e.attempts > 1 THEN
                       (SELECT array_agg(l.listener) FROM webhook_event_listeners l

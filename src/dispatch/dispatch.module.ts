@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { WebhooksModule } from '../inbox';
+import { TracingModule } from '../platform/tracing';
 import { DispatchMetrics } from './dispatch-metrics';
 import { DispatchQueueRepository } from './dispatch-queue.repository';
 import { dispatchConfig } from './dispatch.config';
@@ -15,7 +16,7 @@ import { ListenerRegistry } from './listener-registry';
  * on none of them.
  */
 @Module({
-  imports: [DiscoveryModule, WebhooksModule],
+  imports: [DiscoveryModule, WebhooksModule, TracingModule],
   providers: [dispatchConfig.provider, DispatchMetrics, DispatchQueueRepository, ListenerRegistry, DispatcherService],
   exports: [DispatcherService],
 })

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { PgNotifications } from '../platform/database';
 import { SecretBox, revealCredentials } from '../platform/secrets';
+import { isTracing } from '../platform/tracing';
 import { AbandonedRow, ClaimedRow, DispatchQueueRepository } from './dispatch-queue.repository';
 import { INBOX_CHANNEL, InboxSignal, InboxWriter } from '../inbox';
 import { keepLease } from './lease';
@@ -11,6 +12,7 @@ import { PanoraWebhookEvent } from './panora-event';
 import { decideOutcome, Outcome, payloadError, RetryOptions } from './retry-policy';
 
 import { DispatchMetrics } from './dispatch-metrics';
+import { traceDispatch } from './dispatch-tracing';
 import { dispatchConfig, type DispatchConfig } from './dispatch.config';
 /** A claimed row as its listeners get it, and the run that collects their outcomes. */
 interface ClaimedEvent extends RunningEvent {
@@ -203,6 +205,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     let outcomes: Outcome[];
     try {
       const events = rows.map((row) => this.toEvent(row));
+      const endSpans = isTracing() ? traceDispatch(events) : undefined;
       let next = 0;
       const worker = async () => {
         while (next < events.length) await this.runSingles(events[next++]);
@@ -212,6 +215,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
         ...[...dueBatches(events, this.listeners)].map(([listener, due]) => runBatch(listener, due)),
       ]);
       outcomes = events.map(({ row, run }) => decideOutcome(row, run, this.retry));
+      endSpans?.(outcomes);
     } finally {
       await lease.stop();
     }

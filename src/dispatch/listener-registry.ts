@@ -1,6 +1,8 @@
 import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
+import { isTracing } from '../platform/tracing';
+import { traceListener } from './dispatch-tracing';
 import { ListenerMetadata, PANORA_LISTENER, PanoraWebhookEvent } from './panora-event';
 
 /** What one call of a listener came to: no error is a success. */
@@ -98,7 +100,7 @@ export class ListenerRegistry implements OnModuleInit, OnApplicationShutdown {
   private add(metadata: ListenerMetadata, instance: object, method: (arg: unknown) => Promise<void>): void {
     const listenerId = metadata.listenerId;
     const types = new Set(metadata.types);
-    const call = async (arg: PanoraWebhookEvent | PanoraWebhookEvent[]): Promise<ListenerOutcome> => {
+    const run = async (arg: PanoraWebhookEvent | PanoraWebhookEvent[]): Promise<ListenerOutcome> => {
       try {
         await method.call(instance, arg);
         return { listenerId };
@@ -106,6 +108,8 @@ export class ListenerRegistry implements OnModuleInit, OnApplicationShutdown {
         return { listenerId, error: error instanceof Error ? error : new Error(String(error)) };
       }
     };
+    const call = (arg: PanoraWebhookEvent | PanoraWebhookEvent[]): Promise<ListenerOutcome> =>
+      isTracing() ? traceListener(listenerId, arg, () => run(arg)) : run(arg);
     if (metadata.kind === 'batch') {
       const listener: BatchListener = { id: listenerId, invoke: call };
       for (const type of types) this.listeners(type).batch.push(listener);
