@@ -45,6 +45,15 @@ describe('EVENT_CONTRACTS', () => {
     expect(
       envelopeSchema(contract.data).safeParse({ ...message(key, contract.example), recovered: true }).error,
     ).toBeUndefined();
+    const traced = {
+      ...message(key, contract.example),
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tracestate: 'vendor=abc',
+    };
+    expect(envelopeSchema(contract.data).safeParse(traced).error).toBeUndefined();
+    expect(envelopeSchema(contract.data).safeParse({ ...traced, traceparent: 'not-a-traceparent' }).success).toBe(
+      false,
+    );
   });
 
   // No routing key takes `data: {}`: each has required fields.

@@ -1,6 +1,8 @@
 import type { Logger } from '@nestjs/common';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { isTracing, type TraceHeaders } from '../platform/tracing';
 import { describeAmqpUrl, redactCredentials, withHeartbeat } from './amqp-url';
+import { tracePublish } from './outbox-tracing';
 import { buildEnvelope, CLOUDEVENTS_CONTENT_TYPE, CLOUDEVENTS_SPEC_VERSION, type OutboxRow } from './envelope';
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -87,7 +89,13 @@ export class AmqpChannel {
 
   /** Publishes one row; resolves on the broker's confirm, rejects on a nack, a closed channel or the deadline. */
   publish(channel: ConfirmChannel, row: OutboxRow, deadline: number): Promise<void> {
-    const body = Buffer.from(JSON.stringify(buildEnvelope(row)));
+    if (!isTracing()) return this.send(channel, row, deadline);
+    return tracePublish(row, this.options.exchange, (trace) => this.send(channel, row, deadline, trace));
+  }
+
+  /** `trace`: the publish span's context, in the envelope (CloudEvents extension) and as AMQP headers. */
+  private send(channel: ConfirmChannel, row: OutboxRow, deadline: number, trace?: TraceHeaders): Promise<void> {
+    const body = Buffer.from(JSON.stringify(buildEnvelope(row, trace)));
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new BrokerError(`no confirm for ${row.type} ${row.id} in time`)),
@@ -109,7 +117,11 @@ export class AmqpChannel {
             timestamp: Math.floor(row.occurredAt.getTime() / 1000),
             // Conveniences for routing and filtering without parsing the body (the binding defines
             // `cloudEvents:*` properties for binary mode only).
-            headers: { 'x-entity-key': row.entityKey, 'x-cloudevents-specversion': CLOUDEVENTS_SPEC_VERSION },
+            headers: {
+              'x-entity-key': row.entityKey,
+              'x-cloudevents-specversion': CLOUDEVENTS_SPEC_VERSION,
+              ...trace,
+            },
           },
           (error: unknown) => {
             clearTimeout(timer);

@@ -45,6 +45,33 @@ describe('buildEnvelope', () => {
     expect(buildEnvelope({ ...row, recovered: true }).recovered).toBe(true);
     expect(JSON.stringify(buildEnvelope({ ...row, recovered: false }))).not.toContain('recovered');
   });
+
+  it("should carry the publish span's trace context as CloudEvents' tracing extension, and nothing without one", () => {
+    const row = {
+      id: 'x',
+      type: 'a.b',
+      entityKey: 'k',
+      source: 's',
+      payload: 1,
+      occurredAt: new Date(0),
+      recovered: false,
+    };
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    expect(buildEnvelope(row, { traceparent, tracestate: 'v=1' })).toMatchObject({ traceparent, tracestate: 'v=1' });
+    expect(Object.keys(buildEnvelope(row, { traceparent }))).toEqual([
+      'specversion',
+      'id',
+      'source',
+      'type',
+      'time',
+      'datacontenttype',
+      'partitionkey',
+      'traceparent',
+      'data',
+    ]);
+    expect(JSON.stringify(buildEnvelope(row, {}))).not.toContain('trace');
+    expect(JSON.stringify(buildEnvelope(row))).not.toContain('trace');
+  });
 });
 
 describe('assertEventType', () => {

@@ -40,6 +40,12 @@ export interface EventEnvelope<T = unknown> {
    * and the state was read back from Panora's API instead (docs/architecture.md#recovery).
    */
   recovered?: true;
+  /**
+   * Extensions of CloudEvents' distributed tracing: the W3C trace context of the publish span,
+   * present while tracing is on. The same values travel as AMQP headers.
+   */
+  traceparent?: string;
+  tracestate?: string;
   data: T;
 }
 
@@ -52,9 +58,12 @@ export interface OutboxRow {
   payload: unknown;
   occurredAt: Date;
   recovered: boolean;
+  /** The traceparent of the span that enqueued it (a listener's), stored while tracing was on. */
+  traceparent?: string | null;
 }
 
-export function buildEnvelope(row: OutboxRow): EventEnvelope {
+/** @param trace the publish span's context (tracing on), as the CloudEvents extension carries it. */
+export function buildEnvelope(row: OutboxRow, trace?: { traceparent?: string; tracestate?: string }): EventEnvelope {
   return {
     specversion: CLOUDEVENTS_SPEC_VERSION,
     id: row.id,
@@ -64,6 +73,8 @@ export function buildEnvelope(row: OutboxRow): EventEnvelope {
     datacontenttype: DATA_CONTENT_TYPE,
     partitionkey: row.entityKey,
     ...(row.recovered ? { recovered: true as const } : {}),
+    ...(trace?.traceparent ? { traceparent: trace.traceparent } : {}),
+    ...(trace?.traceparent && trace.tracestate ? { tracestate: trace.tracestate } : {}),
     data: row.payload,
   };
 }

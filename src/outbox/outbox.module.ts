@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { TracingModule } from '../platform/tracing';
 import { OutboxMessage } from './outbox-message.entity';
 import { OutboxContracts } from './outbox-contracts';
 import { OutboxMetrics } from './outbox-metrics';
@@ -14,7 +15,7 @@ import { OutboxService } from './outbox.service';
  * their transactions) and the relay that publishes it to RabbitMQ. It knows no listener.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([OutboxMessage])],
+  imports: [TypeOrmModule.forFeature([OutboxMessage]), TracingModule],
   providers: [
     outboxConfig.provider,
     OutboxRepository,

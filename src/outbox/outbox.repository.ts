@@ -26,6 +26,7 @@ interface ClaimedRecord {
   occurred_at: Date;
   created_at: Date;
   recovered: boolean;
+  traceparent: string | null;
 }
 
 /** The outbox's backlog, as its gauges show it. */
@@ -72,9 +73,9 @@ export class OutboxRepository {
       [ENQUEUE_LOCK_SPACE, keys],
     );
     await manager.query(
-      `INSERT INTO outbox_messages (id, type, entity_key, source, payload, occurred_at, recovered)
+      `INSERT INTO outbox_messages (id, type, entity_key, source, payload, occurred_at, recovered, traceparent)
        SELECT COALESCE((m->>'id')::uuid, gen_random_uuid()), m->>'type', m->>'key', m->>'source', m->'data',
-              (m->>'occurredAt')::timestamptz, COALESCE((m->>'recovered')::boolean, false)
+              (m->>'occurredAt')::timestamptz, COALESCE((m->>'recovered')::boolean, false), m->>'traceparent'
        FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(m, n)
        ORDER BY n
        ON CONFLICT (id) DO NOTHING`,
@@ -136,7 +137,8 @@ export class OutboxRepository {
            LIMIT $5
          ) AS c
          WHERE o.id = c.id AND o.published_at IS NULL
-         RETURNING o.id, o.seq, o.type, o.entity_key, o.source, o.payload, o.occurred_at, o.created_at, o.recovered`,
+         RETURNING o.id, o.seq, o.type, o.entity_key, o.source, o.payload, o.occurred_at, o.created_at, o.recovered,
+                   o.traceparent`,
         [locked.map((l) => l.k), instanceId, leaseMs, ROWS_PER_KEY, batchSize],
       );
       return claimed;
@@ -152,6 +154,7 @@ export class OutboxRepository {
         occurredAt: new Date(r.occurred_at),
         createdAt: new Date(r.created_at),
         recovered: r.recovered,
+        traceparent: r.traceparent,
       }))
       .sort((a, b) => compareSeq(a.seq, b.seq));
   }

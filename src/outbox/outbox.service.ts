@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { activeTraceparent, isTracing } from '../platform/tracing';
 import { assertEntityKey, assertEventType, DEFAULT_EVENT_SOURCE } from './envelope';
 import { OutboxContracts } from './outbox-contracts';
 import { OutboxRepository } from './outbox.repository';
@@ -58,8 +59,10 @@ export class OutboxService {
       );
     }
     const now = new Date();
-    const rows = messages.map((m) => toRow(m, now));
-    for (const row of rows) this.contracts.check(row.type, row.dataJson);
+    // The current span (a listener's) is the parent of each message's publish span.
+    const traceparent = isTracing() ? activeTraceparent() : null;
+    const rows = messages.map((m) => toRow(m, now, traceparent));
+    rows.forEach((row, i) => this.contracts.check(row.type, row.dataJson, messages[i].data ?? null));
 
     await this.repository.enqueue(
       manager,
@@ -84,6 +87,7 @@ interface Row {
   dataJson: string;
   occurredAt: string;
   recovered?: true;
+  traceparent?: string;
 }
 
 /** The row as JSON, its `data` spliced in as already serialised (type, key… are never empty). */
@@ -91,7 +95,7 @@ function rowJson({ dataJson, ...fields }: Row): string {
   return `${JSON.stringify(fields).slice(0, -1)},"data":${dataJson}}`;
 }
 
-function toRow(message: OutboxMessageInput, now: Date): Row {
+function toRow(message: OutboxMessageInput, now: Date, traceparent: string | null): Row {
   assertEventType(message.type);
   assertEntityKey(message.key);
   const source = message.source ?? DEFAULT_EVENT_SOURCE;
@@ -124,5 +128,6 @@ function toRow(message: OutboxMessageInput, now: Date): Row {
     dataJson,
     occurredAt: occurredAt.toISOString(),
     ...(message.recovered ? { recovered: true as const } : {}),
+    ...(traceparent ? { traceparent } : {}),
   };
 }
