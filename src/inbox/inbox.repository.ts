@@ -214,8 +214,14 @@ export class InboxRepository {
     });
   }
 
-  /** Queues every matching event whose payload is kept; the pruned ones are counted as skipped. */
-  async replayMany(filter: EventFilter & { status: 'dead' | 'failed' }): Promise<{ queued: number; skipped: number }> {
+  /**
+   * Queues every matching event whose payload is kept, in one statement; the pruned ones are
+   * counted as skipped. `since`/`until` bound received_at (until excluded). With `dryRun`, counts
+   * the same way and changes nothing. Answers the ids it queued.
+   */
+  async replayMany(
+    filter: EventFilter & { status: 'dead' | 'failed'; since?: Date; until?: Date; dryRun?: boolean },
+  ): Promise<{ queued: number; skipped: number; ids: string[] }> {
     const params: unknown[] = [filter.status];
     let where = 'status = $1';
     if (filter.type) {
@@ -226,7 +232,24 @@ export class InboxRepository {
       params.push(filter.endpointId);
       where += ` AND endpoint_id = $${params.length}`;
     }
-    const [counts] = await this.dataSource.query<{ queued: number; skipped: number }[]>(
+    if (filter.since) {
+      params.push(filter.since);
+      where += ` AND received_at >= $${params.length}`;
+    }
+    if (filter.until) {
+      params.push(filter.until);
+      where += ` AND received_at < $${params.length}`;
+    }
+    if (filter.dryRun) {
+      const [counts] = await this.dataSource.query<{ queued: number; skipped: number }[]>(
+        `SELECT count(*) FILTER (WHERE payload IS NOT NULL)::int AS queued,
+                count(*) FILTER (WHERE payload IS NULL)::int AS skipped
+           FROM webhook_events WHERE ${where}`,
+        params,
+      );
+      return { ...counts, ids: [] };
+    }
+    const [counts] = await this.dataSource.query<{ ids: string[]; skipped: number }[]>(
       `WITH matching AS (SELECT id, payload IS NULL AS pruned FROM webhook_events WHERE ${where}),
             queued AS (
               UPDATE webhook_events
@@ -234,11 +257,11 @@ export class InboxRepository {
                      last_error = NULL
                WHERE id IN (SELECT id FROM matching WHERE NOT pruned) AND payload IS NOT NULL AND ${where}
                RETURNING id)
-       SELECT (SELECT count(*) FROM queued)::int AS queued,
+       SELECT (SELECT coalesce(array_agg(id::text ORDER BY id), '{}') FROM queued) AS ids,
               (SELECT count(*) FROM matching WHERE pruned)::int AS skipped`,
       params,
     );
-    return counts;
+    return { queued: counts.ids.length, skipped: counts.skipped, ids: counts.ids };
   }
 
   /** Drops the payloads of up to `limit` events processed more than `days` ago; answers how many. */

@@ -12,6 +12,7 @@ export type EventStatus = (typeof EVENT_STATUSES)[number];
 @Index('webhook_events_attention', ['status', 'id'], { where: "status IN ('failed', 'dead')" })
 @Index('webhook_events_prunable', ['processedAt'], { where: "status = 'processed' AND payload IS NOT NULL" })
 @Index('webhook_events_type', ['normalizedType', 'id'])
+@Index('webhook_events_stream', ['statusXid', 'id'])
 @Index('webhook_events_endpoint_signed_hash', ['endpointId', 'signedHash'], { unique: true })
 export class WebhookEvent {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
@@ -84,4 +85,18 @@ export class WebhookEvent {
   /** The W3C traceparent of the receive span, while tracing is on: the dispatch spans' parent. */
   @Column({ type: 'text', nullable: true })
   traceparent!: string | null;
+
+  /**
+   * The stream position's first half: the transaction that last stored the event received,
+   * processed, failed or dead (a trigger keeps it; migration 1795400001200 says why). Null on rows
+   * older than the stream that have not changed since.
+   */
+  @Column({
+    name: 'status_xid',
+    type: 'bigint',
+    nullable: true,
+    default: () => 'webhook_events_xid()',
+    select: false,
+  })
+  statusXid!: string | null;
 }

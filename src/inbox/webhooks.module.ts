@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RegistrationModule } from '../endpoints';
+import { EventStreamRepository } from './events/event-stream.repository';
+import { EventStream } from './events/event-stream.service';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
 import { inboxConfig } from './inbox.config';
@@ -38,6 +40,8 @@ import { WebhooksController } from './receive/webhooks.controller';
     InboxWriter,
     IngestService,
     EventsService,
+    EventStreamRepository,
+    EventStream,
     InboxRetention,
     TestEventService,
   ],

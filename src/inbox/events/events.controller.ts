@@ -1,5 +1,27 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AdminAuthGuard, ApiAdminAuth, ApiErrors, ApiPageResponse } from '../../platform/http';
 import {
   BulkReplayDto,
@@ -9,8 +31,11 @@ import {
   ListEventsQuery,
   ReplayOneQuery,
   ReplayResult,
+  StreamEventsQuery,
 } from './events.dto';
 import { EventsService } from './events.service';
+import { openStream } from './event-stream.route';
+import { EventStream } from './event-stream.service';
 
 const EVENT_ID = ApiParam({ name: 'id', description: 'Inbox id of the event', example: '1042' });
 
@@ -20,7 +45,32 @@ const EVENT_ID = ApiParam({ name: 'id', description: 'Inbox id of the event', ex
 @Controller('admin/events')
 @UseGuards(AdminAuthGuard)
 export class EventsController {
-  constructor(private readonly events: EventsService) {}
+  constructor(
+    private readonly events: EventsService,
+    private readonly stream: EventStream,
+  ) {}
+
+  @Get('stream')
+  @ApiOperation({
+    summary: 'Stream events as they are received and change state (server-sent events)',
+    description:
+      'Each message: `id:` a cursor, `event:` the status (received, processing, processed, failed, dead), `data:` ' +
+      'the event as the list shows it. Send the last id back as `Last-Event-ID` (or `?since=`) to resume: no ' +
+      'change after it is missed, none before it repeated; a state an event passed through between two reads may ' +
+      'be skipped for the later one. A `: heartbeat` comment every 15 s, with an `id:` of the position reached.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this cursor' })
+  @ApiOkResponse({ description: 'The stream (text/event-stream), open until the client or the service closes it' })
+  @ApiErrors({ 400: 'A bad filter or cursor', 503: 'The service is shutting down' })
+  streamEvents(
+    @Query() query: StreamEventsQuery,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): void {
+    openStream(this.stream, query, lastEventId, request, reply);
+  }
 
   @Get()
   @ApiOperation({ summary: 'List received events', description: 'Newest first, by cursor.' })

@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { EVENT_STATUSES, type EventStatus } from '../webhook-event.entity';
 
 const toBoolean = ({ value }: { value: unknown }) =>
@@ -43,6 +55,38 @@ export class ListEventsQuery {
   cursor?: string;
 }
 
+/** The filters of `GET /admin/events/stream`, and where it starts. */
+export class StreamEventsQuery {
+  @ApiPropertyOptional({ enum: EVENT_STATUSES, description: 'Only events in this state when the stream reads them' })
+  @IsOptional()
+  @IsIn(EVENT_STATUSES, { message: `status must be one of: ${EVENT_STATUSES.join(', ')}` })
+  status?: EventStatus;
+
+  @ApiPropertyOptional({
+    description: 'Normalised or delivered type; `crm.company.created` matches `crm.company.push` too',
+    maxLength: 255,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  type?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only events of this endpoint' })
+  @IsOptional()
+  @IsUUID('all', { message: 'endpointId must be an endpoint id (UUID)' })
+  endpointId?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Resume after this cursor (the `id:` of a message), as the `Last-Event-ID` header does (the header wins); ' +
+      'without either, the stream starts now',
+    pattern: '^\\d{1,19}-\\d{1,19}$',
+  })
+  @IsOptional()
+  @Matches(/^\d{1,19}-\d{1,19}$/, { message: 'since must be the id of a stream message (like 812345-1042)' })
+  since?: string;
+}
+
 export class ReplayOneQuery {
   /** Run every listener again, not only the failed or dead ones. */
   @ApiPropertyOptional({ description: 'Run every listener again, not only the failed or dead ones', default: false })
@@ -67,6 +111,21 @@ export class BulkReplayDto {
   @IsOptional()
   @IsUUID('all', { message: 'endpointId must be an endpoint id (UUID)' })
   endpointId?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only events received at or after this time' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 time, like 2026-11-23T05:00:00Z' })
+  since?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only events received before this time' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 time, like 2026-11-23T06:00:00Z' })
+  until?: string;
+
+  @ApiPropertyOptional({ description: 'Count what would be queued, change nothing', default: false })
+  @IsOptional()
+  @IsBoolean({ message: 'dryRun must be true or false' })
+  dryRun?: boolean;
 }
 
 export class EventSummary {
@@ -158,8 +217,22 @@ export class ReplayResult {
 }
 
 export class BulkReplayResult {
-  @ApiProperty({ description: 'Events queued again' })
+  @ApiProperty({ description: 'Events queued again (with dryRun: that would be)' })
   queued!: number;
+
+  @ApiPropertyOptional({ enum: [true], description: 'Present with dryRun: nothing was changed' })
+  dryRun?: true;
+
+  @ApiPropertyOptional({ type: [String], description: 'Inbox ids of the events queued (when some were)' })
+  ids?: string[];
+
+  @ApiPropertyOptional({
+    description:
+      'A stream cursor taken just before the replay: `GET /admin/events/stream?since=` it shows each queued ' +
+      'event as it ends again (processed, failed or dead); the CLI tracks its progress bar so',
+    example: '812345-0',
+  })
+  cursor?: string;
 
   @ApiProperty({
     description:

@@ -11,6 +11,10 @@ export enum EventsErrorCode {
   TestEventNotSent = 'TEST_EVENT_NOT_SENT',
   TestEventRejected = 'TEST_EVENT_REJECTED',
   NotListening = 'NOT_LISTENING',
+  /** A stream cursor (Last-Event-ID) that is not one. */
+  BadCursor = 'BAD_CURSOR',
+  /** The service is shutting down: no new streams. */
+  StreamClosed = 'STREAM_CLOSED',
 }
 
 /** An error of the stored events' admin (read, replay) and of test events. */
@@ -24,5 +28,7 @@ export class EventsException extends DomainException<EventsErrorCode> {
     [EventsErrorCode.TestEventNotSent]: HttpStatus.BAD_GATEWAY,
     [EventsErrorCode.TestEventRejected]: HttpStatus.BAD_GATEWAY,
     [EventsErrorCode.NotListening]: HttpStatus.SERVICE_UNAVAILABLE,
+    [EventsErrorCode.BadCursor]: HttpStatus.BAD_REQUEST,
+    [EventsErrorCode.StreamClosed]: HttpStatus.SERVICE_UNAVAILABLE,
   };
 }

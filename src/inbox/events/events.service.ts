@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { BulkReplayDto, EventDetail, EventSummary, ListEventsQuery } from './events.dto';
+import type { BulkReplayDto, BulkReplayResult, EventDetail, EventSummary, ListEventsQuery } from './events.dto';
 import { normaliseEventType } from '../../panora';
 import { redactCredentials } from '../../platform/secrets';
 import { InboxSignal } from '../inbox-signal';
 import { InboxRepository, type EventFilter } from '../inbox.repository';
+import { EventStreamRepository } from './event-stream.repository';
+import { formatCursor } from './event-stream.service';
 import { EventsErrorCode, EventsException } from './events.exception';
 import type { WebhookEvent } from '../webhook-event.entity';
 
@@ -17,6 +19,7 @@ export class EventsService {
   constructor(
     private readonly inbox: InboxRepository,
     private readonly signal: InboxSignal,
+    private readonly stream: EventStreamRepository,
   ) {}
 
   /** Newest first, paginated by cursor (the last id of the previous page). */
@@ -68,17 +71,25 @@ export class EventsService {
   }
 
   /**
-   * Queues every event in a status (dead or failed), optionally of one type or endpoint. Events
-   * whose payload was pruned cannot run again: they are left as they are and counted as skipped.
+   * Queues every event in a status (dead or failed), optionally of one type, endpoint or window of
+   * reception, in one statement. Events whose payload was pruned cannot run again: they are left
+   * as they are and counted as skipped. `dryRun` counts and changes nothing.
    */
-  async replayMany(filter: BulkReplayDto): Promise<{ queued: number; skipped: number }> {
-    const { queued, skipped } = await this.inbox.replayMany({
+  async replayMany(filter: BulkReplayDto): Promise<BulkReplayResult> {
+    // Taken before the update: every later state of a queued event is in the stream after it.
+    const cursor = formatCursor(await this.stream.horizon());
+    const { queued, skipped, ids } = await this.inbox.replayMany({
       status: filter.status,
       type: typeFilter(filter.type),
       endpointId: filter.endpointId,
+      since: filter.since ? new Date(filter.since) : undefined,
+      until: filter.until ? new Date(filter.until) : undefined,
+      dryRun: filter.dryRun,
     });
+    if (filter.dryRun) return { queued, skipped, dryRun: true };
+    if (queued === 0) return { queued, skipped };
     this.signal.notify();
-    return { queued, skipped };
+    return { queued, skipped, ids, cursor };
   }
 
   private async find(id: string): Promise<WebhookEvent> {

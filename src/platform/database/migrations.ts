@@ -10,6 +10,7 @@ import { EndpointChangeLock1795400000700 } from '../../../migrations/17954000007
 import { OutboxRecovered1795400000900 } from '../../../migrations/1795400000900-OutboxRecovered';
 import { Recovery1795400001000 } from '../../../migrations/1795400001000-Recovery';
 import { LeanerEventWrites1795400001100 } from '../../../migrations/1795400001100-LeanerEventWrites';
+import { EventStreamPosition1795400001200 } from '../../../migrations/1795400001200-EventStreamPosition';
 import { Tracing1795400001300 } from '../../../migrations/1795400001300-Tracing';
 
 /**
@@ -29,5 +30,6 @@ export const MIGRATIONS: MixedList<Function> = [
   OutboxRecovered1795400000900,
   Recovery1795400001000,
   LeanerEventWrites1795400001100,
+  EventStreamPosition1795400001200,
   Tracing1795400001300,
 ];
