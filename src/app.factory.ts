@@ -3,8 +3,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Logger } from 'nestjs-pino';
-import { requestId } from './platform/logging';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import { loggerParams, requestId } from './platform/logging';
 import { setupOpenApi } from './platform/http';
 import { installReceiver } from './inbox';
 import { AppModule, AppModuleOptions } from './app.module';
@@ -70,10 +70,14 @@ export function configureApp(app: NestFastifyApplication & INestApplicationConte
 }
 
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
+  // The service's logger from the first line on, not Nest's buffer: a failure while the modules
+  // start is then reported in JSON lines, where a buffer would be flushed to Nest's coloured
+  // console logger.
+  const params = loggerParams(options.env);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), createAdapter(options.env), {
     // The body parsers are the service's own (installBodyParsing), not Nest's.
     bodyParser: false,
-    bufferLogs: true,
+    logger: new Logger(new PinoLogger(params), params),
     abortOnError: false,
   });
   return configureApp(app, options.env);

@@ -16,9 +16,10 @@ export class LogCapture {
 
   readonly override = (builder: TestingModuleBuilder): TestingModuleBuilder => {
     const params = loggerParams({ LOG_LEVEL: 'debug', LOG_PRETTY: false });
+    const [options] = params.pinoHttp as [Options, unknown];
     const captured: Params = {
       ...params,
-      pinoHttp: [params.pinoHttp as Options, { write: (line: string) => void this.lines.push(line) }],
+      pinoHttp: [options, { write: (line: string) => void this.lines.push(line) }],
     };
     return builder.overrideProvider(PARAMS_PROVIDER_TOKEN).useValue(captured);
   };

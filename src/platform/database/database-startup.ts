@@ -17,6 +17,7 @@ const RETRY_DELAY_MS = 2_000;
 export interface StartupLogger {
   log(message: string): void;
   warn(message: string): void;
+  debug?(message: string): void;
 }
 
 /**
@@ -149,10 +150,13 @@ async function migrate(url: string, logger: StartupLogger): Promise<void> {
   await dataSource.initialize();
   try {
     const applied = await withMigrationLock(dataSource, logger, (queryRunner) => runPending(dataSource, queryRunner));
+    // What changed in the schema, by name, once; a start that changed nothing says so at debug.
     if (applied.length > 0) {
       logger.log(
-        `Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}: ${applied.map((m) => m.name).join(', ')}`,
+        `applied ${applied.length} migration${applied.length === 1 ? '' : 's'}: ${applied.map((m) => m.name).join(', ')}`,
       );
+    } else {
+      logger.debug?.('no pending migrations');
     }
   } finally {
     await dataSource.destroy();

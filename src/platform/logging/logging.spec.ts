@@ -5,7 +5,7 @@ import { loggerParams, urlForLog } from './logging';
 /** The service's root logger (as nestjs-pino builds it from loggerParams), writing to an array. */
 function capture() {
   const lines: string[] = [];
-  const options = loggerParams({ LOG_LEVEL: 'debug', LOG_PRETTY: false }).pinoHttp as Options;
+  const [options] = loggerParams({ LOG_LEVEL: 'debug', LOG_PRETTY: false }).pinoHttp as [Options, unknown];
   const http = pinoHttp(options, { write: (line: string) => void lines.push(line) });
   return { http, logger: http.logger, text: () => lines.join('') };
 }

@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
+import type { Options } from 'pino-http';
 import type { Env } from '../config';
 import { isCredentialKey, REDACTED_VALUE, redactLogValue } from '../secrets';
+import { LINE_OPTIONS, serviceOutput } from './log-output';
 
 /**
  * Request headers that never reach a log line (the req serializer logs no headers at all; this is
@@ -69,8 +71,37 @@ export function requestId(req: IncomingMessage): string {
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 
-/** nestjs-pino options: JSON lines, request ids, redaction, quiet on healthy hot paths. */
+/**
+ * nestjs-pino options: JSON lines (or pino-pretty's with LOG_PRETTY), request ids, redaction,
+ * quiet on healthy hot paths.
+ */
 export function loggerParams(env: Pick<Env, 'LOG_LEVEL' | 'LOG_PRETTY'>): Params {
+  const options: Options = {
+    ...LINE_OPTIONS,
+    level: env.LOG_LEVEL,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Fastify assigns request ids (see app.factory.ts); this covers anything it did not.
+    genReqId: (req: IncomingMessage) => req.id ?? requestId(req),
+    // Successful requests log at debug: a webhook receiver under load should not write a line
+    // per delivery. Client errors are warnings, server errors errors.
+    customLogLevel: (_req, res, error) => {
+      if (error || res.statusCode >= 500) return 'error';
+      if (res.statusCode >= 400) return 'warn';
+      return 'debug';
+    },
+    formatters: { ...LINE_OPTIONS.formatters, log: redactLogObject },
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: urlForLog(req.url),
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      // pino-http hands this the standard serialisation of the error (type, message, stack and
+      // the error's own fields, which may hold a request's headers or a payload).
+      err: (err: unknown) => redactLogValue(err),
+    },
+  };
   return {
     // Nest 12's Fastify adapter matches middleware on `{*splat}`; nestjs-pino's default route
     // (`{/*splat}`) never matched, so no request was logged.
@@ -79,31 +110,8 @@ export function loggerParams(env: Pick<Env, 'LOG_LEVEL' | 'LOG_PRETTY'>): Params
     // child logger with redacted bindings for every request, ~10 % of the CPU under load).
     // Its failures are still logged by the exception filter, with the request id.
     exclude: [{ path: 'webhooks/panora/{*rest}', method: RequestMethod.POST }],
-    pinoHttp: {
-      level: env.LOG_LEVEL,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      // Fastify assigns request ids (see app.factory.ts); this covers anything it did not.
-      genReqId: (req: IncomingMessage) => req.id ?? requestId(req),
-      // Successful requests log at debug: a webhook receiver under load should not write a line
-      // per delivery. Client errors are warnings, server errors errors.
-      customLogLevel: (_req, res, error) => {
-        if (error || res.statusCode >= 500) return 'error';
-        if (res.statusCode >= 400) return 'warn';
-        return 'debug';
-      },
-      formatters: { log: redactLogObject },
-      serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: urlForLog(req.url),
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        // pino-http hands this the standard serialisation of the error (type, message, stack and
-        // the error's own fields, which may hold a request's headers or a payload).
-        err: (err: unknown) => redactLogValue(err),
-      },
-      transport: env.LOG_PRETTY ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
-    },
+    // The boot logger's output (pino-pretty's with LOG_PRETTY, in this thread rather than a
+    // transport's worker: its absence is found at start, and lines keep their order).
+    pinoHttp: [options, serviceOutput(env)],
   };
 }
