@@ -20,7 +20,7 @@ export class StatusController {
       'and the age of the oldest unprocessed event, and the outbox rows the broker has not confirmed. Always 200 ' +
       'for an admin key (read-only keys too): a database that does not answer is reported, with ready false.',
   })
-  @ApiOkResponse({ type: ServiceStatusDto, example: SERVICE_STATUS_EXAMPLE })
+  @ApiOkResponse({ type: ServiceStatusDto, description: 'The service as it is now', example: SERVICE_STATUS_EXAMPLE })
   get(): Promise<ServiceStatusDto> {
     return this.status.status();
   }
