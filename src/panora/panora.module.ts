@@ -18,8 +18,8 @@ import { PanoraClient } from './panora.client';
       useFactory: (config: PanoraConfig, metrics: Metrics) => {
         const requests = metrics.counter(
           'panora_api_requests_total',
-          "Requests to Panora's management API, by route and HTTP status (timeout or network when no answer came)",
-          ['route', 'status'],
+          "Requests to Panora's management API, by route and HTTP status code (timeout or network when no answer came)",
+          ['route', 'code'],
         );
         const duration = metrics.histogram(
           'panora_api_request_duration_seconds',
@@ -31,9 +31,9 @@ import { PanoraClient } from './panora.client';
           baseUrl: config.baseUrl,
           apiKey: config.apiKey,
           timeoutMs: config.timeoutMs,
-          // One HTTP attempt: `route` with ids as `:id`, `status` the HTTP status or timeout / network.
+          // One HTTP attempt: `route` with ids as `:id`, `code` the HTTP status code or timeout / network.
           onAttempt: (route, status, ms) => {
-            requests.inc({ route, status: String(status) });
+            requests.inc({ route, code: String(status) });
             duration.observe({ route }, ms / 1000);
           },
         });

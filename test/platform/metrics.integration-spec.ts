@@ -320,8 +320,8 @@ describe('GET /metrics (Prometheus)', () => {
 
       const res = await scrape();
       const values = parseMetrics(res.text);
-      const calls = (route: string, status: string) =>
-        valueOf(values, 'panora_webhooks_panora_api_requests_total', { route, status });
+      const calls = (route: string, code: string) =>
+        valueOf(values, 'panora_webhooks_panora_api_requests_total', { route, code });
       expect(calls('GET /linked_users/:id', '200')).toBe(1);
       expect(calls('GET /linked_users/:id', '404')).toBe(2); // the earlier connections' unknown linked users
       expect(calls('GET /webhooks', '401')).toBe(1);
