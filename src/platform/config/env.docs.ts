@@ -40,7 +40,7 @@ export const ENV_SECTIONS: EnvSection[] = [
       },
       LOG_PRETTY: {
         description:
-          'human-readable logs; needs `pino-pretty`, a development tool that is not among this project’s dependencies (install it yourself)',
+          'human-readable logs, one line per entry, for a terminal; uses `pino-pretty`, a development dependency: where it is not installed (`npm ci --omit=dev`, the production image) `LOG_PRETTY=true` stops the start with one line',
       },
       SHUTDOWN_TIMEOUT_MS: { description: 'a graceful shutdown taking longer than this exits anyway' },
       REQUEST_TIMEOUT_MS: {
