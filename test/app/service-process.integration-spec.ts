@@ -54,6 +54,20 @@ function stderrOf(service: ServiceProcess): () => string {
   return () => text;
 }
 
+/**
+ * The level and message of each line of `text`, parsed as JSON (a line that is not JSON fails the
+ * test): a refused start writes exactly one, at fatal.
+ */
+function logLines(text: string): { level: string; msg: string }[] {
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const { level, msg } = JSON.parse(line) as { level: string; msg: string };
+      return { level, msg };
+    });
+}
+
 describe('Service process (npm start)', () => {
   beforeAll(() => {
     if (!built) throw new Error(`${MAIN_JS} is missing: run \`npm run build\` first (npm test does)`);
@@ -208,9 +222,12 @@ describe('Service process (npm start)', () => {
       const second = start({ PORT: String(await freePort()) });
       const secondErr = stderrOf(second);
       expect(await second.exited).toBe(1);
-      expect(secondErr()).toBe(
-        `The embedded database in ${clusterDir} is in use by process ${first.child.pid}; stop it first or set DATABASE_URL\n`,
-      );
+      expect(logLines(secondErr())).toEqual([
+        {
+          level: 'fatal',
+          msg: `The embedded database in ${clusterDir} is in use by process ${first.child.pid}; stop it first or set DATABASE_URL`,
+        },
+      ]);
 
       // `npm run migration:run` uses the running service's server instead of stopping it.
       const migrate = spawn(process.execPath, [MIGRATE_JS, 'run'], {
@@ -263,12 +280,12 @@ describe('Service process (npm start)', () => {
     });
   });
 
-  it('should refuse a bad configuration with one line naming the key, exit code 1', async () => {
+  it('should refuse a bad configuration with one JSON line naming the key, exit code 1', async () => {
     const service = spawnService({ PORT: 'abc', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
     expect(await service.exited).toBe(1);
-    const lines = service.output().trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^Invalid configuration: PORT: /);
+    expect(logLines(service.output())).toEqual([
+      { level: 'fatal', msg: expect.stringMatching(/^Invalid configuration: PORT: /) as string },
+    ]);
   });
 
   it.each([
@@ -278,17 +295,16 @@ describe('Service process (npm start)', () => {
       /^SECRETS_KEY: required when NODE_ENV=production/,
     ],
     ['a SECRETS_KEY that is not 32 bytes', { SECRETS_KEY: 'c2hvcnQ=' }, /^SECRETS_KEY: expected 32 random bytes/],
-  ])('should refuse %s with one line naming it, before anything starts', async (_, extra, problem) => {
+  ])('should refuse %s with one JSON line naming it, before anything starts', async (_, extra, problem) => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'panora-webhooks-')), 'data');
     try {
       const service = spawnService({ DATA_DIR: dataDir, PORT: String(await freePort()), ...extra });
       const stderr = stderrOf(service);
       expect(await service.exited).toBe(1);
-      const lines = stderr().split('\n');
-      expect(lines).toHaveLength(2); // one line, then the final newline
-      expect(lines[1]).toBe('');
-      expect(lines[0]).toMatch(/^Invalid configuration: /);
-      expect(lines[0].replace('Invalid configuration: ', '')).toMatch(problem);
+      expect(stderr()).toMatch(/^[^\n]*\n$/); // one line
+      const [line] = logLines(stderr());
+      expect(line).toEqual({ level: 'fatal', msg: expect.stringMatching(/^Invalid configuration: /) as string });
+      expect(line.msg.replace('Invalid configuration: ', '')).toMatch(problem);
       expect(service.output()).toBe(stderr()); // nothing on stdout either
       expect(existsSync(dataDir)).toBe(false); // no database, no key file
     } finally {

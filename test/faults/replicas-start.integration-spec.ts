@@ -12,7 +12,7 @@ const START_DEADLINE_MS = 90_000;
 const ROUNDS = Number(process.env.REPLICA_ROUNDS ?? 4);
 
 interface LogLine {
-  level?: number;
+  level?: string;
   msg?: string;
   err?: unknown;
 }
@@ -32,10 +32,12 @@ function lines(service: ServiceProcess): { text: string; json?: LogLine }[] {
     });
 }
 
-/** Lines a reader would take for an error: pino level error/fatal, or anything that is not JSON. */
+const ERROR_LEVELS = ['error', 'fatal'];
+
+/** Lines a reader would take for an error: level error or fatal, or anything that is not JSON. */
 function errorLines(service: ServiceProcess): string[] {
   return lines(service)
-    .filter(({ json }) => json === undefined || (json.level ?? 0) >= 50)
+    .filter(({ json }) => json === undefined || ERROR_LEVELS.includes(json.level ?? ''))
     .map(({ text }) => text);
 }
 
@@ -111,7 +113,7 @@ describe('Fault: replicas start together, and start-up meets a database it canno
             ...outputs.flatMap((service) => lines(service).map(({ json }) => json?.msg ?? '')),
             ...(migrate?.output().split('\n') ?? []),
           ]
-            .filter((line) => /^Applied \d+ migrations?\b/.test(line))
+            .filter((line) => /^applied \d+ migrations?\b/i.test(line))
             .map((line) => line.split(':')[0]),
           stopped: await stopAll(outputs),
         });
@@ -130,7 +132,7 @@ describe('Fault: replicas start together, and start-up meets a database it canno
       expect({ round, migrations, applied, stopped }).toEqual({
         round,
         migrations: names,
-        applied: [`Applied ${String(MIGRATIONS.length)} migrations`],
+        applied: [expect.stringMatching(new RegExp(`^applied ${String(MIGRATIONS.length)} migrations$`, 'i'))],
         stopped: [0, 0, 0],
       });
     }
@@ -155,7 +157,7 @@ describe('Fault: replicas start together, and start-up meets a database it canno
 
     const errors = errorLines(service);
     expect(errors).toHaveLength(1);
-    const [failure] = lines(service).filter(({ json }) => (json?.level ?? 0) >= 50);
+    const [failure] = lines(service).filter(({ json }) => ERROR_LEVELS.includes(json?.level ?? ''));
     expect(failure.json?.msg).toMatch(reason);
     expect(failure.json?.msg).toMatch(/DATABASE_URL/);
     expect(failure.json?.err).toBeUndefined();
