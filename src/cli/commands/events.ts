@@ -1,10 +1,14 @@
-/** `events …` and `replay`: the received events, how their listeners handled them, replaying them. */
-import { SingleBar } from 'cli-progress';
+/**
+ * `events …`, `replay` and `listen`: the received events, how their listeners handled them,
+ * following them live, replaying them.
+ */
 import type { Command } from 'commander';
 import type { EventDetail, EventSummary, ReplayResult } from '../../inbox';
-import { CliError } from '../admin-client';
-import { client, positiveInt } from '../options';
-import { fields, plural, show, table, when } from '../output';
+import { client, globals, positiveInt } from '../options';
+import { fields, note, out, show, table, when } from '../output';
+import { follow, untilInterrupted } from './event-stream';
+import { addListenCommand } from './listen';
+import { addReplayCommand } from './replay';
 
 interface Page<T> {
   items: T[];
@@ -53,62 +57,35 @@ export function describeEvent(event: EventDetail): string {
   return `${head}\n\n${listeners}`;
 }
 
-async function replayDead(command: Command, options: { type?: string; endpoint?: string; status: 'dead' | 'failed' }) {
-  const api = client(command);
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await api.get<Page<EventSummary>>('/admin/events', {
-      status: options.status,
-      type: options.type,
-      endpointId: options.endpoint,
-      limit: 500,
-      cursor,
-    });
-    ids.push(...page.items.map((e) => e.id));
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  if (ids.length === 0) {
-    show(command, { replayed: 0, skipped: [] }, () => `No ${options.status} events to replay.`);
-    return;
-  }
-  // Oldest first, as they were received.
-  ids.reverse();
-  const bar = new SingleBar({
-    format: `Replaying ${options.status} events [{bar}] {value}/{total} {percentage}% | eta {eta_formatted}`,
-    barCompleteChar: '█',
-    barIncompleteChar: '░',
-    stream: process.stderr,
-    noTTYOutput: true,
-    notTTYSchedule: 1000,
-    hideCursor: true,
-  });
-  bar.start(ids.length, 0);
-  let replayed = 0;
-  const skipped: { id: string; reason: string }[] = [];
-  for (const id of ids) {
-    try {
-      await api.post<ReplayResult>(`/admin/events/${id}/replay`);
-      replayed++;
-    } catch (error) {
-      // Being processed right now (409) or gone (404): reported, not fatal.
-      if (error instanceof CliError && (error.status === 409 || error.status === 404)) {
-        skipped.push({ id, reason: error.message });
-      } else {
-        bar.stop();
-        throw error;
-      }
-    }
-    bar.increment();
-  }
-  bar.stop();
-  show(command, { replayed, skipped }, () =>
-    [
-      `Queued ${plural(replayed, `${options.status} event`)} again: their unfinished listeners run now.`,
-      ...skipped.map((s) => `skipped ${s.id}: ${s.reason}`),
-      'Follow them with `events list --status dead` (what is still dead) or `events show <id>`.',
-    ].join('\n'),
-  );
+/** One line per message: when the CLI saw it, the status, the event. */
+function tailLine(kind: string, e: EventSummary): string {
+  const type = e.normalizedType === e.type ? e.type : `${e.normalizedType} (${e.type})`;
+  const error = e.lastError ? `  ${e.lastError.replace(/\s+/g, ' ')}` : '';
+  return `${when(new Date())}  ${kind.padEnd(10)} #${e.id}  ${type}  attempts ${e.attempts}  endpoint ${e.endpointId.slice(0, 8)}${error}`;
+}
+
+function addTailCommand(events: Command): void {
+  events
+    .command('tail')
+    .description('follow events live as they are received and processed (^C to stop); reconnects and resumes')
+    .option('--status <status>', 'received, processing, processed, failed or dead')
+    .option('--type <type>', 'event type (normalised or as delivered)')
+    .option('--endpoint <id>', 'endpoint id')
+    .option('--since <cursor>', 'resume after this cursor (a JSON line’s "cursor") instead of starting now')
+    .action(
+      async (options: { status?: string; type?: string; endpoint?: string; since?: string }, command: Command) => {
+        const json = globals(command).json;
+        await follow(
+          command,
+          { status: options.status, type: options.type, endpointId: options.endpoint, since: options.since },
+          ({ id, event, data }) => {
+            out(json ? JSON.stringify({ cursor: id, event, ...data }) : tailLine(event, data));
+          },
+          untilInterrupted(),
+          (again) => note(again ? 'Reconnected.' : 'Following events (Ctrl-C to stop).'),
+        );
+      },
+    );
 }
 
 export function addEventCommands(program: Command): void {
@@ -163,17 +140,7 @@ export function addEventCommands(program: Command): void {
       show(command, result, () => `Queued event ${result.id} again (${result.listeners} listeners).`);
     });
 
-  program
-    .command('replay')
-    .description('replay every dead (or failed) event, one by one, with a progress bar')
-    .option('--dead', 'the dead events')
-    .option('--failed', 'the failed events (waiting for a retry) instead')
-    .option('--type <type>', 'only events of this type')
-    .option('--endpoint <id>', 'only events of this endpoint')
-    .action(
-      async (options: { dead?: boolean; failed?: boolean; type?: string; endpoint?: string }, command: Command) => {
-        if (options.dead === options.failed) throw new CliError('Say which events: --dead or --failed');
-        await replayDead(command, { ...options, status: options.dead ? 'dead' : 'failed' });
-      },
-    );
+  addTailCommand(events);
+  addReplayCommand(program);
+  addListenCommand(program);
 }
