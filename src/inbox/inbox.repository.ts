@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { isTracing } from '../platform/tracing';
+import type { StreamPosition, StreamRow } from './events/event-stream.types';
 import { WebhookEventListener } from './webhook-event-listener.entity';
 import { WebhookEvent, type EventStatus } from './webhook-event.entity';
 
@@ -222,24 +223,10 @@ export class InboxRepository {
   async replayMany(
     filter: EventFilter & { status: 'dead' | 'failed'; since?: Date; until?: Date; dryRun?: boolean },
   ): Promise<{ queued: number; skipped: number; ids: string[] }> {
-    const params: unknown[] = [filter.status];
-    let where = 'status = $1';
-    if (filter.type) {
-      params.push(filter.type.normalized, filter.type.delivered);
-      where += ` AND (normalized_type = $${params.length - 1} OR type = $${params.length})`;
-    }
-    if (filter.endpointId) {
-      params.push(filter.endpointId);
-      where += ` AND endpoint_id = $${params.length}`;
-    }
-    if (filter.since) {
-      params.push(filter.since);
-      where += ` AND received_at >= $${params.length}`;
-    }
-    if (filter.until) {
-      params.push(filter.until);
-      where += ` AND received_at < $${params.length}`;
-    }
+    const params: unknown[] = [];
+    let where = whereOf(filter, params);
+    if (filter.since) where += ` AND received_at >= $${params.push(filter.since)}`;
+    if (filter.until) where += ` AND received_at < $${params.push(filter.until)}`;
     if (filter.dryRun) {
       const [counts] = await this.dataSource.query<{ queued: number; skipped: number }[]>(
         `SELECT count(*) FILTER (WHERE payload IS NOT NULL)::int AS queued,
@@ -262,6 +249,34 @@ export class InboxRepository {
       params,
     );
     return { queued: counts.ids.length, skipped: counts.skipped, ids: counts.ids };
+  }
+
+  /**
+   * The event stream's horizon: every transaction below it has ended, so no row can appear at a
+   * position before (horizon, 0) any more (migrations/1795400001200-EventStreamPosition.ts).
+   */
+  async streamHorizon(): Promise<StreamPosition> {
+    const [row] = await this.dataSource.query<{ xmin: string }[]>(
+      'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin',
+    );
+    return { xid: BigInt(row.xmin), id: 0n };
+  }
+
+  /** Up to `limit` events at stream positions after `after`, up to `upTo` included, in order. */
+  streamChanges(after: StreamPosition, upTo: StreamPosition, limit: number, filter: EventFilter): Promise<StreamRow[]> {
+    const params: unknown[] = [after.xid.toString(), after.id.toString(), upTo.xid.toString(), upTo.id.toString()];
+    const where = whereOf(filter, params);
+    // Ordered by the bigint columns (e.…), not the text ones the select names alike.
+    return this.dataSource.query<StreamRow[]>(
+      `SELECT e.status_xid::text AS "statusXid", e.id::text AS id, endpoint_id AS "endpointId", id_event AS "idEvent",
+              type, normalized_type AS "normalizedType", status, attempts, received_at AS "receivedAt",
+              processed_at AS "processedAt", next_attempt_at AS "nextAttemptAt", last_error AS "lastError"
+         FROM webhook_events e
+        WHERE (e.status_xid, e.id) > ($1::bigint, $2::bigint) AND (e.status_xid, e.id) <= ($3::bigint, $4::bigint)
+          AND ${where}
+        ORDER BY e.status_xid, e.id LIMIT $${params.push(limit)}`,
+      params,
+    );
   }
 
   /** Drops the payloads of up to `limit` events processed more than `days` ago; answers how many. */
@@ -303,4 +318,17 @@ export class InboxRepository {
     );
     return row;
   }
+}
+
+/** The SQL condition of a filter, its values appended to `params` (`true` for no filter). */
+function whereOf(filter: EventFilter, params: unknown[]): string {
+  const parts = ['true'];
+  if (filter.status) parts.push(`status = $${params.push(filter.status)}`);
+  if (filter.type) {
+    parts.push(
+      `(normalized_type = $${params.push(filter.type.normalized)} OR type = $${params.push(filter.type.delivered)})`,
+    );
+  }
+  if (filter.endpointId) parts.push(`endpoint_id = $${params.push(filter.endpointId)}`);
+  return parts.join(' AND ');
 }

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { RegistrationModule } from '../endpoints';
-import { EventStreamRepository } from './events/event-stream.repository';
 import { EventStream } from './events/event-stream.service';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
@@ -40,7 +39,6 @@ import { WebhooksController } from './receive/webhooks.controller';
     InboxWriter,
     IngestService,
     EventsService,
-    EventStreamRepository,
     EventStream,
     InboxRetention,
     TestEventService,

@@ -1,14 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { PgNotifications } from '../../platform/database';
 import { InboxSignal } from '../inbox-signal';
-import { INBOX_CHANNEL } from '../inbox.repository';
+import { type EventFilter, INBOX_CHANNEL, InboxRepository } from '../inbox.repository';
 import type { EventSummary } from './events.dto';
-import {
-  EventStreamRepository,
-  type StreamFilter,
-  type StreamPosition,
-  type StreamRow,
-} from './event-stream.repository';
+import type { StreamPosition, StreamRow } from './event-stream.types';
 
 /** How often the stream looks for status changes no signal announces (the dispatcher's outcomes). */
 export const STREAM_POLL_MS = 1_000;
@@ -37,7 +32,7 @@ export interface StreamSink {
 }
 
 interface Subscriber {
-  filter: StreamFilter;
+  filter: EventFilter;
   sink: StreamSink;
   /** Everything up to here that matches the filter was written. */
   cursor: StreamPosition;
@@ -75,7 +70,7 @@ export class EventStream implements BeforeApplicationShutdown {
   private listening = false;
 
   constructor(
-    private readonly repository: EventStreamRepository,
+    private readonly repository: InboxRepository,
     private readonly signal: InboxSignal,
     private readonly notifications: PgNotifications,
   ) {}
@@ -85,7 +80,7 @@ export class EventStream implements BeforeApplicationShutdown {
   }
 
   /** Starts streaming to `sink` from `since` (a cursor), or from now; answers how to stop. */
-  subscribe(sink: StreamSink, filter: StreamFilter, since?: StreamPosition): () => void {
+  subscribe(sink: StreamSink, filter: EventFilter, since?: StreamPosition): () => void {
     const subscriber: Subscriber = { sink, filter, cursor: since ?? { xid: 0n, id: 0n }, live: false, fromNow: !since };
     this.subscribers.add(subscriber);
     this.start();
@@ -149,7 +144,7 @@ export class EventStream implements BeforeApplicationShutdown {
   }
 
   private async round(): Promise<void> {
-    this.position ??= await this.repository.horizon();
+    this.position ??= await this.repository.streamHorizon();
     const shared = this.position;
     for (const subscriber of this.subscribers) {
       if (subscriber.live) continue;
@@ -160,7 +155,7 @@ export class EventStream implements BeforeApplicationShutdown {
         s.live = true;
         continue;
       }
-      const rows = await this.repository.changes(s.cursor, shared, PAGE, s.filter);
+      const rows = await this.repository.streamChanges(s.cursor, shared, PAGE, s.filter);
       for (const row of rows) this.send(s, row);
       if (rows.length < PAGE) {
         s.cursor = shared;
@@ -169,16 +164,16 @@ export class EventStream implements BeforeApplicationShutdown {
         this.again = true;
       }
     }
-    const horizon = await this.repository.horizon();
-    const rows = await this.repository.changes(shared, horizon, PAGE);
+    const horizon = await this.repository.streamHorizon();
+    const rows = await this.repository.streamChanges(shared, horizon, PAGE, {});
     for (const row of rows) {
       for (const subscriber of this.subscribers) {
-        if (subscriber.live && after(row.position, subscriber.cursor) && matches(subscriber.filter, row)) {
+        if (subscriber.live && after(position(row), subscriber.cursor) && matches(subscriber.filter, row)) {
           this.send(subscriber, row);
         }
       }
     }
-    const reached = rows.length === PAGE ? rows[rows.length - 1].position : latest(horizon, shared);
+    const reached = rows.length === PAGE ? position(rows[rows.length - 1]) : latest(horizon, shared);
     if (rows.length === PAGE) this.again = true;
     this.position = reached;
     for (const subscriber of this.subscribers)
@@ -186,9 +181,9 @@ export class EventStream implements BeforeApplicationShutdown {
   }
 
   private send(subscriber: Subscriber, row: StreamRow): void {
-    subscriber.cursor = row.position;
+    subscriber.cursor = position(row);
     const buffered = subscriber.sink.write(
-      `id: ${formatCursor(row.position)}\nevent: ${row.status}\ndata: ${JSON.stringify(summary(row))}\n\n`,
+      `id: ${formatCursor(position(row))}\nevent: ${row.status}\ndata: ${JSON.stringify(summary(row))}\n\n`,
     );
     if (buffered > MAX_BUFFERED_BYTES) {
       this.logger.warn('Event stream subscriber not reading: stream closed (it resumes from its last id)');
@@ -210,7 +205,9 @@ export class EventStream implements BeforeApplicationShutdown {
   }
 }
 
-function matches(filter: StreamFilter, row: StreamRow): boolean {
+const position = (row: StreamRow): StreamPosition => ({ xid: BigInt(row.statusXid), id: BigInt(row.id) });
+
+function matches(filter: EventFilter, row: StreamRow): boolean {
   if (filter.status && row.status !== filter.status) return false;
   if (filter.endpointId && row.endpointId !== filter.endpointId) return false;
   if (filter.type && row.normalizedType !== filter.type.normalized && row.type !== filter.type.delivered) return false;

@@ -4,7 +4,6 @@ import { normaliseEventType } from '../../panora';
 import { redactCredentials } from '../../platform/secrets';
 import { InboxSignal } from '../inbox-signal';
 import { InboxRepository, type EventFilter } from '../inbox.repository';
-import { EventStreamRepository } from './event-stream.repository';
 import { formatCursor } from './event-stream.service';
 import { EventsErrorCode, EventsException } from './events.exception';
 import type { WebhookEvent } from '../webhook-event.entity';
@@ -19,7 +18,6 @@ export class EventsService {
   constructor(
     private readonly inbox: InboxRepository,
     private readonly signal: InboxSignal,
-    private readonly stream: EventStreamRepository,
   ) {}
 
   /** Newest first, paginated by cursor (the last id of the previous page). */
@@ -77,7 +75,7 @@ export class EventsService {
    */
   async replayMany(filter: BulkReplayDto): Promise<BulkReplayResult> {
     // Taken before the update: every later state of a queued event is in the stream after it.
-    const cursor = formatCursor(await this.stream.horizon());
+    const cursor = formatCursor(await this.inbox.streamHorizon());
     const { queued, skipped, ids } = await this.inbox.replayMany({
       status: filter.status,
       type: typeFilter(filter.type),
