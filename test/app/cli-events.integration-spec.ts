@@ -210,7 +210,7 @@ describe('The CLI following events: events tail, listen, replay', () => {
     const run = await cli(['--json', 'replay', '--dead', '--type', 'crm.deal.created', '--yes']);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ queued: 2, skipped: 0, processed: 2, failed: 0, dead: 0, waiting: 0 });
-    expect(run.stderr).toContain('Replaying [');
+    expect(run.stderr).toMatch(/Replaying dead events \[[█░]+\] 2\/2 100%/);
     expect(await statuses()).toEqual(['processed', 'processed']);
   });
 });

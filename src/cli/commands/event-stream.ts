@@ -164,7 +164,11 @@ function parseBlock(text: string): { id?: string; event?: string; data?: string 
 /** An AbortSignal that Ctrl-C (or SIGTERM) aborts: following commands then exit 0. */
 export function untilInterrupted(): AbortSignal {
   const controller = new AbortController();
-  const stop = () => controller.abort();
+  const stop = () => {
+    controller.abort();
+    // fetch's idle keep-alive sockets would hold the process a few seconds more.
+    setTimeout(() => process.exit(), 500).unref();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return controller.signal;

@@ -41,11 +41,16 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 /** Waits until each queued event showed an end state; answers how many ended in each. */
-async function track(command: Command, answer: BulkReplayAnswer, filters: { type?: string; endpointId?: string }) {
+async function track(
+  command: Command,
+  status: string,
+  answer: BulkReplayAnswer,
+  filters: { type?: string; endpointId?: string },
+) {
   const pending = new Set(answer.ids);
   const ended = { processed: 0, failed: 0, dead: 0 };
   const bar = new SingleBar({
-    format: 'Replaying [{bar}] {value}/{total} {percentage}% | processed {processed}, failed {failed}, dead {dead}',
+    format: `Replaying ${status} events [{bar}] {value}/{total} {percentage}% | processed {processed}, failed {failed}, dead {dead}`,
     barCompleteChar: '█',
     barIncompleteChar: '░',
     stream: process.stderr,
@@ -130,11 +135,11 @@ export function addReplayCommand(program: Command): void {
           show(command, answer, () => `No ${status} events were left to replay.`);
           return;
         }
-        const ended = await track(command, answer, { type: options.type, endpointId: options.endpoint });
+        const ended = await track(command, status, answer, { type: options.type, endpointId: options.endpoint });
         const result = { queued: answer.queued, skipped: answer.skipped, ...ended };
         show(command, result, () =>
           [
-            `Replayed ${plural(answer.queued, `${status} event`)}: ${ended.processed} processed, ${ended.failed} failed (retried later), ${ended.dead} dead.`,
+            `Queued ${plural(answer.queued, `${status} event`)} again: ${ended.processed} processed, ${ended.failed} failed (retried later), ${ended.dead} dead.`,
             ...(ended.waiting > 0
               ? [`${ended.waiting} still running when stopped: follow them with \`events tail\`.`]
               : []),
