@@ -101,23 +101,39 @@ export class BulkReplayDto {
   @IsIn(['dead', 'failed'], { message: 'status must be dead or failed' })
   status!: 'dead' | 'failed';
 
-  @ApiPropertyOptional({ description: 'Only events of this (normalised or delivered) type', maxLength: 255 })
+  @ApiPropertyOptional({
+    description: 'Only events of this (normalised or delivered) type',
+    maxLength: 255,
+    example: 'crm.deal.created',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(255)
   type?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only events of this endpoint' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Only events of this endpoint',
+    example: '456ae1bb-3a3f-4544-afa5-11398f4362b0',
+  })
   @IsOptional()
   @IsUUID('all', { message: 'endpointId must be an endpoint id (UUID)' })
   endpointId?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Only events received at or after this time' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Only events received at or after this time',
+    example: '2026-12-02T16:00:00Z',
+  })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'since must be an ISO 8601 time, like 2026-11-23T05:00:00Z' })
   since?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Only events received before this time' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Only events received before this time',
+    example: '2026-12-02T18:00:00Z',
+  })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'until must be an ISO 8601 time, like 2026-11-23T06:00:00Z' })
   until?: string;
@@ -132,7 +148,7 @@ export class EventSummary {
   @ApiProperty({ description: 'Inbox id (use it with /admin/events/{id})', example: '1042' })
   id!: string;
 
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '456ae1bb-3a3f-4544-afa5-11398f4362b0' })
   endpointId!: string;
 
   @ApiProperty({ description: "Panora's id_event", example: 'f4e1ff72-e727-409a-8935-a63a63d4891e' })
@@ -151,16 +167,17 @@ export class EventSummary {
     description:
       'Dispatch attempts since the event was received, replays included (a replay never resets it; ' +
       'WEBHOOK_MAX_ATTEMPTS counts from the last replay)',
+    example: 1,
   })
   attempts!: number;
 
-  @ApiProperty()
+  @ApiProperty({ example: '2026-12-02T17:45:54.073Z' })
   receivedAt!: Date;
 
-  @ApiProperty({ type: Date, nullable: true })
+  @ApiProperty({ type: Date, nullable: true, example: '2026-12-02T17:45:54.841Z' })
   processedAt!: Date | null;
 
-  @ApiProperty({ type: Date, nullable: true, description: 'When a failed event is retried' })
+  @ApiProperty({ type: Date, nullable: true, description: 'When a failed event is retried', example: null })
   nextAttemptAt!: Date | null;
 
   @ApiProperty({
@@ -169,6 +186,7 @@ export class EventSummary {
     description:
       'Why the last attempt failed, one line per listener; "(permanent: not retried …)" marks a failure no retry ' +
       'can fix (the event is dead at once: fix the cause, then replay it)',
+    example: null,
   })
   lastError!: string | null;
 }
@@ -183,13 +201,16 @@ export class ListenerOutcome {
   })
   status!: string;
 
-  @ApiProperty({ description: "Attempts of the event that ran this listener, replays included (≤ the event's)" })
+  @ApiProperty({
+    description: "Attempts of the event that ran this listener, replays included (≤ the event's)",
+    example: 1,
+  })
   attempts!: number;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ type: String, nullable: true, example: null })
   lastError!: string | null;
 
-  @ApiProperty()
+  @ApiProperty({ example: '2026-12-02T17:45:54.841Z' })
   updatedAt!: Date;
 }
 
@@ -198,6 +219,7 @@ export class EventDetail extends EventSummary {
   @ApiProperty({
     description: 'The payload as stored, every credential (connection token, OAuth blobs) replaced by "[redacted]"',
     oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }],
+    example: { id: 'ct-1', first_name: 'Ada', last_name: 'Lovelace', email_addresses: [], phone_numbers: [] },
   })
   payload!: unknown;
 
@@ -217,13 +239,17 @@ export class ReplayResult {
 }
 
 export class BulkReplayResult {
-  @ApiProperty({ description: 'Events queued again (with dryRun: that would be)' })
+  @ApiProperty({ description: 'Events queued again (with dryRun: that would be)', example: 2 })
   queued!: number;
 
   @ApiPropertyOptional({ enum: [true], description: 'Present with dryRun: nothing was changed' })
   dryRun?: true;
 
-  @ApiPropertyOptional({ type: [String], description: 'Inbox ids of the events queued (when some were)' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Inbox ids of the events queued (when some were)',
+    example: ['1041', '1042'],
+  })
   ids?: string[];
 
   @ApiPropertyOptional({
@@ -237,6 +263,7 @@ export class BulkReplayResult {
   @ApiProperty({
     description:
       'Matching events left as they are because their payload was pruned after the retention period (INBOX_RETENTION_DAYS)',
+    example: 0,
   })
   skipped!: number;
 }
