@@ -325,7 +325,7 @@ describe('The CLI (panora-webhooks …) against a running service', () => {
       for (const { id } of dead)
         expect(before.stdout).toMatch(new RegExp(`^${id}\\s+dead\\s+crm\\.note\\.created`, 'm'));
 
-      const run = await ok(['replay', '--dead']);
+      const run = await ok(['replay', '--dead', '--yes']);
       expect(run.stdout).toContain('Queued 3 dead events again');
       expect(run.stderr).toMatch(/Replaying dead events \[[█░]+\] 3\/3 100%/);
       const statuses = await waitFor(async () => {
@@ -337,7 +337,7 @@ describe('The CLI (panora-webhooks …) against a running service', () => {
       });
       expect(statuses).toHaveLength(3);
 
-      const none = await ok(['replay', '--dead']);
+      const none = await ok(['replay', '--dead', '--yes']);
       expect(none.stdout).toBe('No dead events to replay.\n');
       expect((await cli(['replay'])).stderr).toContain('--dead or --failed');
     });

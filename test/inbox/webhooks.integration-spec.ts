@@ -511,7 +511,7 @@ describe('Receiving Panora webhooks (POST /webhooks/panora/:endpointId)', () => 
         body: JSON.stringify({ status: 'dead', type: 'crm.deal.created' }),
       });
       expect(replay.status).toBe(202);
-      expect(await replay.json()).toEqual({ queued: 1, skipped: 0 });
+      expect(await replay.json()).toMatchObject({ queued: 1, skipped: 0, ids: [String(row.id)] });
       await waitFor(async () => (await eventRow(d.idEvent)).status === 'processed', 5_000, 'processed after replay');
       expect(listeners.callsOf('test.broken', String(row.id))).toHaveLength(4);
       expect(listeners.callsOf('test.recorder', String(row.id))).toHaveLength(1);

@@ -101,7 +101,7 @@ describe('The CLI: recovery status and recovery run', () => {
     expect(bad.stderr).toContain('expected one of pending, recovered, published, given_up, arrived_late');
 
     const readOnly = await cli(['recovery', 'run'], READ_KEY);
-    expect(readOnly.code).toBe(1);
+    expect(readOnly.code).toBe(3); // the CLI's exit code for a key the service refused (docs/cli.md)
     expect(readOnly.stderr).toMatch(/^error: .*read-only/m);
 
     const other = new Client({ connectionString: db.url });

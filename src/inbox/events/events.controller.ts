@@ -12,15 +12,7 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiProduces,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AdminAuthGuard, ApiAdminAuth, ApiErrors, ApiPageResponse } from '../../platform/http';
 import {
@@ -52,6 +44,7 @@ export class EventsController {
 
   @Get('stream')
   @ApiOperation({
+    operationId: 'streamEvents',
     summary: 'Stream events as they are received and change state (server-sent events)',
     description:
       'Each message: `id:` a cursor, `event:` the status (received, processing, processed, failed, dead), `data:` ' +
@@ -59,9 +52,19 @@ export class EventsController {
       'change after it is missed, none before it repeated; a state an event passed through between two reads may ' +
       'be skipped for the later one. A `: heartbeat` comment every 15 s, with an `id:` of the position reached.',
   })
-  @ApiProduces('text/event-stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this cursor' })
-  @ApiOkResponse({ description: 'The stream (text/event-stream), open until the client or the service closes it' })
+  @ApiOkResponse({
+    description: 'The stream (text/event-stream), open until the client or the service closes it',
+    // Only the stream is text/event-stream: its errors are JSON like every other route's.
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example:
+          'id: 107611-42\nevent: processed\ndata: {"id":"42","idEvent":"f4e1ff72-e727-409a-8935-a63a63d4891e",' +
+          '"type":"crm.contact.created","normalizedType":"crm.contact.created","status":"processed","attempts":1}\n\n',
+      },
+    },
+  })
   @ApiErrors({ 400: 'A bad filter or cursor', 503: 'The service is shutting down' })
   streamEvents(
     @Query() query: StreamEventsQuery,
@@ -73,7 +76,7 @@ export class EventsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List received events', description: 'Newest first, by cursor.' })
+  @ApiOperation({ operationId: 'listEvents', summary: 'List received events', description: 'Newest first, by cursor.' })
   @ApiPageResponse(EventSummary, 'A page of events')
   @ApiErrors({ 400: 'A bad filter (unknown status, endpointId not a UUID, limit out of 1–500, bad cursor)' })
   list(@Query() query: ListEventsQuery) {
@@ -83,9 +86,12 @@ export class EventsController {
   @Post('replay')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
+    operationId: 'replayEvents',
     summary: 'Replay every dead (or failed) event',
     description:
-      'Queues them again, optionally of one type or endpoint; their unfinished listeners run again. Events whose ' +
+      'Queues them again in one statement, optionally of one type, endpoint or time range (`since`, `until` on the ' +
+      'time received); their unfinished listeners run again. `dryRun: true` answers how many it would queue and ' +
+      'changes nothing. Events whose ' +
       'payload was pruned after the retention period (INBOX_RETENTION_DAYS) are left as they are and counted in `skipped`.',
   })
   @ApiAcceptedResponse({ type: BulkReplayResult })
@@ -95,7 +101,10 @@ export class EventsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One event, with its payload (credentials redacted) and each listener’s outcome' })
+  @ApiOperation({
+    operationId: 'getEvent',
+    summary: 'One event, with its payload (credentials redacted) and each listener’s outcome',
+  })
   @EVENT_ID
   @ApiOkResponse({ type: EventDetail })
   @ApiErrors({ 404: 'No event with this id' })
@@ -106,6 +115,7 @@ export class EventsController {
   @Post(':id/replay')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
+    operationId: 'replayEvent',
     summary: 'Replay one event',
     description: 'Its failed or dead listeners run again (every listener with `all=true`).',
   })
