@@ -32,26 +32,27 @@ export class CostMeter {
   }
 
   async wal() {
-    const row = (await this.client.query('SELECT wal_records, pg_current_wal_flush_lsn() AS lsn FROM pg_stat_wal'))
-      .rows[0];
-    return { records: Number(row.wal_records), lsn: row.lsn, bytes: lsnBytes(row.lsn) };
+    const row = (
+      await this.client.query('SELECT wal_records, wal_fpi, pg_current_wal_flush_lsn() AS lsn FROM pg_stat_wal')
+    ).rows[0];
+    return { records: Number(row.wal_records), fpi: Number(row.wal_fpi), lsn: row.lsn, bytes: lsnBytes(row.lsn) };
   }
 
   async walRecords(from, to, exact) {
     // No WAL flushed in the window: no records (pg_walinspect refuses an empty range).
-    if (to.bytes <= from.bytes) return 0;
+    if (to.bytes <= from.bytes) return { records: 0, fpi: 0 };
     if (exact && this.walinspect) {
       try {
-        const { rows } = await this.client.query('SELECT sum(count) AS n FROM pg_get_wal_stats($1, $2)', [
-          from.lsn,
-          to.lsn,
-        ]);
-        return Number(rows[0].n ?? 0);
+        const { rows } = await this.client.query(
+          'SELECT sum(count) AS n, sum(fpi_count) AS fpi FROM pg_get_wal_stats($1, $2)',
+          [from.lsn, to.lsn],
+        );
+        return { records: Number(rows[0].n ?? 0), fpi: Number(rows[0].fpi ?? 0) };
       } catch {
         // e.g. a segment already recycled: the statistics view then
       }
     }
-    return to.records - from.records;
+    return { records: to.records - from.records, fpi: to.fpi - from.fpi };
   }
 
   /**
@@ -125,7 +126,9 @@ export class CostMeter {
           pgCpu: total(backends),
           backgroundCpu: total(background),
           generatorCpu: (self.user + self.system) / 1e6,
-          walRecords: await meter.walRecords(wal0, wal1, exact),
+          ...(await meter
+            .walRecords(wal0, wal1, exact)
+            .then(({ records, fpi }) => ({ walRecords: records, walFpi: fpi }))),
           walBytes: wal1.bytes - wal0.bytes,
         };
       },
@@ -158,5 +161,7 @@ export async function measured(meter, server, run, { settle, exact } = {}) {
     backgroundUs: per(cost.backgroundCpu * 1e6),
     walRecords: per(cost.walRecords),
     walBytes: per(cost.walBytes),
+    /** Full-page images: the first change to a page after a checkpoint writes the whole page. */
+    walFpi: per(cost.walFpi),
   };
 }

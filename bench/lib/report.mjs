@@ -121,17 +121,17 @@ export function render(results, { cluster, duration, rounds, rate, rabbitmq, wal
       'The two cases of a pair alternate round by round (which goes first swaps every round), each starting once the previous backlog is processed; the ratio is taken per round, then the median. ' +
         'The 1-million-row inbox is a second instance on its own database, filled with processed rows (each with its replay hash), then VACUUM ANALYZE, CHECKPOINT and an unmeasured warm-up; the empty inbox is a fresh instance beside it.',
       '',
-      '| case | requests/s (median) | range | p50 ms | p99 ms | errors | WAL bytes/delivery (during the load) |',
-      '|---|---|---|---|---|---|---|',
+      '| case | requests/s (median) | range | p50 ms | p99 ms | errors | WAL bytes/delivery (during the load) | full-page images/delivery |',
+      '|---|---|---|---|---|---|---|---|',
     );
     const row = (name, r) =>
-      `| ${name} | ${f(r.rps)} | ${f(r.min)}–${f(r.max)} | ${r.p50} | ${r.p99} | ${r.errors} | ${f(r.walBytes)} |`;
+      `| ${name} | ${f(r.rps)} | ${f(r.min)}–${f(r.max)} | ${r.p50} | ${r.p99} | ${r.errors} | ${f(r.walBytes)} | ${f(r.walFpi, 2)} |`;
     lines.push(
       row('1 endpoint, 1.8 KB', sc.endpoints.one),
       row('100 endpoints, 1.8 KB', sc.endpoints.hundred),
       row('empty inbox', sc.inbox.empty),
       row('inbox holding 1,000,000 rows', sc.inbox.full),
-      `| 1 endpoint, ~1 MB (crm.contact.pulled), 10 connections, one run | ${f(sc.pulled.rps)} | – | ${sc.pulled.p50} | ${sc.pulled.p99} | ${sc.pulled.errors} | ${f(sc.pulled.walBytes)} |`,
+      `| 1 endpoint, ~1 MB (crm.contact.pulled), 10 connections, one run | ${f(sc.pulled.rps)} | – | ${sc.pulled.p50} | ${sc.pulled.p99} | ${sc.pulled.errors} | ${f(sc.pulled.walBytes)} | ${f(sc.pulled.walFpi, 2)} |`,
     );
   }
   return `${lines.join('\n')}\n`;

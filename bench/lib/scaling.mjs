@@ -32,6 +32,7 @@ const summary = (runs) => ({
   p99: median(runs.map((r) => r.p99)),
   errors: runs.reduce((sum, r) => sum + r.errors, 0),
   walBytes: median(runs.map((r) => r.walBytes)),
+  walFpi: median(runs.map((r) => r.walFpi)),
 });
 
 export async function runScaling({

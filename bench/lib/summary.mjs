@@ -39,7 +39,18 @@ export function summariseMax(connections, rounds) {
   };
 }
 
-const FIELDS = ['rps', 'p50', 'p99', 'serverUs', 'pgUs', 'backgroundUs', 'walRecords', 'walBytes', 'serverCores'];
+const FIELDS = [
+  'rps',
+  'p50',
+  'p99',
+  'serverUs',
+  'pgUs',
+  'backgroundUs',
+  'walRecords',
+  'walBytes',
+  'walFpi',
+  'serverCores',
+];
 
 /** Fixed-rate rounds: every figure is the median of its rounds. */
 export function summariseFixed(rounds) {
