@@ -621,7 +621,19 @@ describe('Fault: hostile input to the receive route and the admin API', () => {
     });
 
     it('should let the right key through (so the 401s above are about the key)', async () => {
-      const reads = (await adminRoutes()).filter((r) => r.method === 'GET');
+      // The event stream never ends: its answer is checked apart, by its headers.
+      const STREAM = '/admin/events/stream';
+      const reads = (await adminRoutes()).filter((r) => r.method === 'GET' && r.path !== STREAM);
+      const aborter = new AbortController();
+      const stream = await fetch(`http://127.0.0.1:${port}${STREAM}`, {
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+        signal: aborter.signal,
+      });
+      expect([stream.status, stream.headers.get('content-type')]).toEqual([
+        200,
+        expect.stringMatching(/^text\/event-stream/),
+      ]);
+      aborter.abort();
       const statuses = await Promise.all(
         reads.map(async (r) => {
           const res = await send(`admin ${r.path} right key`, {
