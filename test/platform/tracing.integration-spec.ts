@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -257,5 +259,22 @@ describe('Tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
       { type: 'connections.connection.created', traceparent: null },
     ]);
     expect(canary.getFinishedSpans()).toEqual([]);
+  });
+
+  it('should not even load the SDK, its exporter or their dependencies (memory)', () => {
+    // The built service's modules, in a fresh process as `npm start` loads them.
+    const loaded = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `require(${JSON.stringify(resolve(__dirname, '../../dist/src/app.module.js'))});
+         const heavy = Object.keys(require.cache).filter(
+           (k) => k.includes('@opentelemetry') && !k.includes('@opentelemetry' + '/api'),
+         );
+         process.stdout.write(JSON.stringify(heavy.map((k) => k.split('node_modules').pop()).slice(0, 5)));`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(JSON.parse(loaded)).toEqual([]);
   });
 });

@@ -1,11 +1,6 @@
 import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
-import {
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_HTTP_ROUTE,
-} from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { contextFrom, tracer } from '../../platform/tracing';
+import { contextFrom, loadConventions, tracer } from '../../platform/tracing';
 import { RECEIVE_ROUTE } from './receiver-hooks';
 
 /**
@@ -17,6 +12,7 @@ import { RECEIVE_ROUTE } from './receiver-hooks';
  * write) runs in the span's context: Fastify calls it synchronously from the last preHandler.
  */
 export function traceReceiver(fastify: FastifyInstance): void {
+  const { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE } = loadConventions();
   const traced = new WeakMap<FastifyRequest, { span: Span; ctx: Context }>();
   fastify.addHook('onRequest', (request, _reply, done) => {
     if (request.routeOptions.url === RECEIVE_ROUTE) {

@@ -6,5 +6,5 @@ export {
   traceHeaders,
   type TraceHeaders,
 } from './trace-context';
-export { isTracing, otlpEndpoint, startTracing, stopTracing, tracer } from './tracing';
+export { isTracing, loadConventions, otlpEndpoint, startTracing, stopTracing, tracer } from './tracing';
 export { TRACE_EXPORTER, Tracing, TracingModule } from './tracing.module';

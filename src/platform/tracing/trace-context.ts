@@ -1,5 +1,9 @@
 import { context, ROOT_CONTEXT, trace, type Context, type SpanContext } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { W3CTraceContextPropagator } from '@opentelemetry/core';
+
+/** OpenTelemetry's core, loaded on first use: only traced places use it, and only with tracing on. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- on demand (see tracing.ts)
+export const loadCore = () => require('@opentelemetry/core') as typeof import('@opentelemetry/core');
 
 /** A span's context as W3C Trace Context carries it: in HTTP headers, AMQP headers, the CloudEvents extension. */
 export interface TraceHeaders {
@@ -8,7 +12,8 @@ export interface TraceHeaders {
 }
 
 // W3C Trace Context whatever else may be registered: this is the format rows and messages store.
-const w3c = new W3CTraceContextPropagator();
+let propagator: W3CTraceContextPropagator | undefined;
+const w3c = (): W3CTraceContextPropagator => (propagator ??= new (loadCore().W3CTraceContextPropagator)());
 
 const carrierGetter = {
   keys: (carrier: Record<string, unknown>) => Object.keys(carrier),
@@ -21,7 +26,7 @@ const carrierGetter = {
 /** The traceparent/tracestate of the span active in `ctx` (the current one by default); {} for none. */
 export function traceHeaders(ctx: Context = context.active()): TraceHeaders {
   const headers: TraceHeaders = {};
-  w3c.inject(ctx, headers, {
+  w3c().inject(ctx, headers, {
     set: (carrier: TraceHeaders, key: string, value: string) => {
       if (key === 'traceparent' || key === 'tracestate') carrier[key] = value;
     },
@@ -40,7 +45,7 @@ export function activeTraceparent(): string | null {
  */
 export function contextFrom(carrier: Record<string, unknown> | TraceHeaders | null | undefined): Context {
   if (!carrier) return ROOT_CONTEXT;
-  return w3c.extract(ROOT_CONTEXT, carrier, carrierGetter);
+  return w3c().extract(ROOT_CONTEXT, carrier, carrierGetter);
 }
 
 /** Shorthand: the context of a stored traceparent (null: a new trace). */
