@@ -18,12 +18,8 @@ import { EVENT_STATUSES, type EventStatus } from '../webhook-event.entity';
 const toBoolean = ({ value }: { value: unknown }) =>
   value === 'true' || value === true ? true : value === 'false' || value === false ? false : value;
 
-export class ListEventsQuery {
-  @ApiPropertyOptional({ enum: EVENT_STATUSES })
-  @IsOptional()
-  @IsIn(EVENT_STATUSES, { message: `status must be one of: ${EVENT_STATUSES.join(', ')}` })
-  status?: EventStatus;
-
+/** The type and endpoint filters the event list and the event stream share. */
+class EventTypeAndEndpointFilter {
   /** Normalised or delivered type, e.g. `crm.company.created` (matches `crm.company.push` too). */
   @ApiPropertyOptional({
     description: 'Normalised or delivered type; `crm.company.created` matches `crm.company.push` too',
@@ -39,6 +35,13 @@ export class ListEventsQuery {
   @IsOptional()
   @IsUUID('all', { message: 'endpointId must be an endpoint id (UUID)' })
   endpointId?: string;
+}
+
+export class ListEventsQuery extends EventTypeAndEndpointFilter {
+  @ApiPropertyOptional({ enum: EVENT_STATUSES })
+  @IsOptional()
+  @IsIn(EVENT_STATUSES, { message: `status must be one of: ${EVENT_STATUSES.join(', ')}` })
+  status?: EventStatus;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
   @IsOptional()
@@ -56,25 +59,11 @@ export class ListEventsQuery {
 }
 
 /** The filters of `GET /admin/events/stream`, and where it starts. */
-export class StreamEventsQuery {
+export class StreamEventsQuery extends EventTypeAndEndpointFilter {
   @ApiPropertyOptional({ enum: EVENT_STATUSES, description: 'Only events in this state when the stream reads them' })
   @IsOptional()
   @IsIn(EVENT_STATUSES, { message: `status must be one of: ${EVENT_STATUSES.join(', ')}` })
   status?: EventStatus;
-
-  @ApiPropertyOptional({
-    description: 'Normalised or delivered type; `crm.company.created` matches `crm.company.push` too',
-    maxLength: 255,
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(255)
-  type?: string;
-
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only events of this endpoint' })
-  @IsOptional()
-  @IsUUID('all', { message: 'endpointId must be an endpoint id (UUID)' })
-  endpointId?: string;
 
   @ApiPropertyOptional({
     description:
