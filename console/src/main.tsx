@@ -50,7 +50,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (access: Access) => void }) {
       <h1>panora-webhooks console</h1>
       <form onSubmit={submit} aria-describedby="signin-help">
         <label for="admin-key">Admin key</label>
-        <input id="admin-key" name="admin-key" type="password" autocomplete="off" required />
+        <input ref={input} id="admin-key" name="admin-key" type="password" autocomplete="off" required />
         <p id="signin-help" class="help">
           A key from ADMIN_API_KEYS, or ADMIN_READ_API_KEYS to look without changing anything. It is kept in this tab
           only, until you sign out or close it.

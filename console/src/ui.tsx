@@ -115,9 +115,19 @@ export interface ChartSeries {
  * A line chart (uPlot, on a canvas). Screen readers get the figure's caption and a summary in
  * its label; the numbers are in the page's figures too.
  */
-export function Chart({ title, times, series, summary }: { title: string; times: number[]; series: ChartSeries[]; summary: string }) {
+export function Chart(props: {
+  title: string;
+  times: number[];
+  series: ChartSeries[];
+  summary: string;
+  /** The x axis's span (epoch seconds): the whole window, however few points there are yet. */
+  span: [number, number];
+}) {
+  const { title, times, series, summary } = props;
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const span = useRef(props.span);
+  span.current = props.span;
   const data = [times, ...series.map((s) => s.values)] as uPlot.AlignedData;
   const labels = series.map((s) => s.label).join('|');
 
@@ -130,7 +140,7 @@ export function Chart({ title, times, series, summary }: { title: string; times:
         height: 220,
         series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: false } }))],
         axes: [{ stroke: '#4b5563' }, { stroke: '#4b5563' }],
-        scales: { x: { time: true } },
+        scales: { x: { time: true, range: () => span.current }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       },
       data,
       element,

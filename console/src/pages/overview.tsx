@@ -35,6 +35,7 @@ export function Overview() {
   );
 
   const times = stats ? stats.minutes.map((m) => Date.parse(m) / 1000) : [];
+  const span: [number, number] = stats ? [times[0], Date.parse(stats.generatedAt) / 1000] : [0, 1];
   const b = stats?.backlog;
   return (
     <section aria-labelledby="page-title">
@@ -82,6 +83,7 @@ export function Overview() {
             <Chart
               title="Deliveries per minute, last hour"
               times={times}
+              span={span}
               summary={`${sum(stats.received)} received, ${sum(stats.processed)} processed`}
               series={[
                 { label: 'Received', values: stats.received, color: '#2563eb' },
@@ -91,6 +93,7 @@ export function Overview() {
             <Chart
               title="Failures per minute, last hour"
               times={times}
+              span={span}
               summary={`${sum(stats.failed)} failed and waiting for a retry, ${sum(stats.dead)} dead`}
               series={[
                 { label: 'Failed', values: stats.failed, color: '#d97706' },
@@ -100,6 +103,7 @@ export function Overview() {
             <Chart
               title="Backlog since this page opened"
               times={samples.current.map((s) => s.t)}
+              span={span}
               summary={`${b.received + b.processing + b.failed} pending now, the oldest for ${formatAge(b.oldestPendingSeconds)}`}
               series={[
                 { label: 'Pending events', values: samples.current.map((s) => s.pending), color: '#7c3aed' },
