@@ -39,7 +39,9 @@ function SignIn({ onSignedIn }: { onSignedIn: (access: Access) => void }) {
       onSignedIn(access);
     } catch (failure) {
       session.signOut();
-      setError(failure instanceof ApiError && failure.status === 401 ? 'This key is not an admin key' : messageOf(failure));
+      setError(
+        failure instanceof ApiError && failure.status === 401 ? 'This key is not an admin key' : messageOf(failure),
+      );
       setBusy(false);
       field.focus();
     }

@@ -25,7 +25,6 @@ export function usePoll(load: () => Promise<void> | void, ms: number, deps: unkn
       stopped = true;
       window.clearTimeout(timer);
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [ms, ...deps]);
 }
 
@@ -140,7 +139,10 @@ export function Chart(props: {
         height: 220,
         series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { show: false } }))],
         axes: [{ stroke: '#4b5563' }, { stroke: '#4b5563' }],
-        scales: { x: { time: true, range: () => span.current }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        scales: {
+          x: { time: true, range: () => span.current },
+          y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+        },
       },
       data,
       element,
@@ -153,7 +155,6 @@ export function Chart(props: {
       made.destroy();
       plot.current = null;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [labels]);
 
   useEffect(() => {

@@ -151,3 +151,29 @@ export class EventCursorDto {
   })
   cursor!: string | null;
 }
+
+export const STATS_EXAMPLE: StatsDto = {
+  generatedAt: '2026-11-23T05:20:33.123Z',
+  // 60 minutes in a real answer; two here.
+  minutes: ['2026-11-23T05:19:00.000Z', '2026-11-23T05:20:00.000Z'],
+  received: [42, 17],
+  processed: [41, 15],
+  failed: [1, 0],
+  dead: [0, 1],
+  backlog: { received: 2, processing: 1, failed: 1, dead: 3, oldestPendingSeconds: 4.2 },
+  broker: { status: 'up', since: '2026-11-23T05:01:12.004Z' },
+  outboxPending: 0,
+};
+
+export const DEAD_GROUPS_EXAMPLE: DeadGroupsDto = {
+  groups: [
+    {
+      type: 'crm.deal.created',
+      error: 'crm.projection: HTTP N from Panora for deal <id>',
+      count: 14,
+      sampleId: '1042',
+      sampleError: 'crm.projection: HTTP 502 from Panora for deal 5b1c2f0e-8d6a-4a51-9c1e-2f3b4a5c6d7e',
+      newestReceivedAt: new Date('2026-11-23T05:18:02.410Z'),
+    },
+  ],
+};

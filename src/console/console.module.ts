@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { WebhooksModule } from '../inbox';
 import { OutboxModule } from '../outbox';
-import { ConsoleAdminController } from './console-admin.controller';
+import { ConsoleAdminController, ConsoleEventsController } from './console-admin.controller';
 import { ConsolePageController } from './console-page.controller';
 import { ConsoleStatsService } from './console-stats.service';
 
@@ -12,7 +12,7 @@ import { ConsoleStatsService } from './console-stats.service';
  */
 @Module({
   imports: [WebhooksModule, OutboxModule],
-  controllers: [ConsolePageController, ConsoleAdminController],
+  controllers: [ConsolePageController, ConsoleAdminController, ConsoleEventsController],
   providers: [ConsoleStatsService],
 })
 export class ConsoleModule {}

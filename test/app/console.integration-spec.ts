@@ -44,10 +44,10 @@ describeWithChromium('The operator console in a real browser (headless Chromium)
   /** The key is nowhere in the page: not in its URL, its markup, nor any field's value. */
   const expectNoKey = async (page: Page, key: string) => {
     expect(page.url()).not.toContain(key);
-    const { html, values } = await page.evaluate(() => ({
-      html: document.documentElement.outerHTML,
-      values: [...document.querySelectorAll('input, textarea')].map((e) => (e as HTMLInputElement).value),
-    }));
+    const html = await page.content();
+    const values = await page
+      .locator('input, textarea')
+      .evaluateAll((fields) => fields.map((field) => (field as unknown as { value: string }).value));
     expect(html).not.toContain(key);
     expect(values.join('\n')).not.toContain(key);
   };
@@ -123,7 +123,7 @@ describeWithChromium('The operator console in a real browser (headless Chromium)
       const notice = page.getByText(/Test event \d+ \(crm\.deal\.created\) sent/);
       const old = (await notice.count()) > 0 ? await notice.innerText() : null;
       await page.getByRole('button', { name: 'Send test event' }).click();
-      if (old) await page.waitForFunction((text) => !document.body.innerText.includes(text), old);
+      if (old) await page.getByText(old).waitFor({ state: 'detached' });
       return /Test event (\d+)/.exec(await notice.innerText())![1];
     };
     const eventId = await sendFailing();
@@ -155,11 +155,11 @@ describeWithChromium('The operator console in a real browser (headless Chromium)
     const dialog = page.getByRole('dialog', { name: 'Replay this group?' });
     await dialog.getByRole('button', { name: 'Replay 2 events' }).waitFor();
     // The dialog has the focus (on Cancel, the safe choice); Escape closes it and gives it back.
-    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Cancel');
+    await expect(page.evaluate('document.activeElement?.textContent')).resolves.toBe('Cancel');
     await shot(page, 'dead-letters');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    await expect(replayGroup.evaluate((button) => button === document.activeElement)).resolves.toBe(true);
+    await expect(replayGroup.evaluate((button) => button === button.ownerDocument.activeElement)).resolves.toBe(true);
 
     // Open one: the listener's error, then replay it once the listener is fixed.
     await open(page, 'Events', 'Events');
@@ -209,6 +209,47 @@ describeWithChromium('The operator console in a real browser (headless Chromium)
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin key').waitFor();
     await expect(page.evaluate(() => Object.keys(sessionStorage))).resolves.toEqual([]);
+    await context.close();
+  });
+
+  it('should import an endpoint with a pasted secret never shown again, disable it, and delete it after confirming', async () => {
+    const secret = 'pasted-secret-4f1d9c2e7b';
+    const { context, page } = await newTab();
+    await signIn(page, ADMIN_KEY);
+    await open(page, 'Endpoints', 'Endpoints');
+    await page.getByRole('button', { name: 'Import…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Import an endpoint' });
+    await expect(
+      dialog.getByLabel(/Signing secret/).evaluate((field) => field === field.ownerDocument.activeElement),
+    ).resolves.toBe(true);
+    await dialog.getByLabel(/Signing secret/).fill(secret);
+    await dialog.getByLabel(/Event types/).fill('connection.created');
+    await dialog.getByRole('button', { name: 'Import' }).click();
+    const imported = page.getByText(/Endpoint [0-9a-f-]{36} imported/);
+    await imported.waitFor();
+    const id = /Endpoint ([0-9a-f-]{36})/.exec(await imported.innerText())![1];
+    const card = page.locator('li.endpoint', { hasText: id });
+    await card.getByText(secret.slice(-4)).waitFor();
+    await expectNoKey(page, secret);
+    await expectNoKey(page, ADMIN_KEY);
+
+    await card.getByRole('button', { name: 'Disable…' }).click();
+    await page.getByRole('dialog', { name: 'Disable this endpoint?' }).getByRole('button', { name: 'Disable' }).click();
+    await card.getByText('disabled', { exact: true }).waitFor();
+
+    await card.getByRole('button', { name: 'Delete…' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete this endpoint?' });
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await expect(card.count()).resolves.toBe(1);
+    await card.getByRole('button', { name: 'Delete…' }).click();
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Endpoint deleted.').waitFor();
+    await card.waitFor({ state: 'detached' });
+    const [row] = await db.query<{ deleted_at: Date | null }>(
+      'SELECT deleted_at FROM webhook_endpoints WHERE id = $1',
+      [id],
+    );
+    expect(row.deleted_at).not.toBeNull();
     await context.close();
   });
 

@@ -23,7 +23,9 @@ export function Connections({ params }: { params: URLSearchParams }) {
   usePoll(
     async () => {
       try {
-        setItems((await api<{ items: Connection[] }>('GET', `/admin/connections${query({ ...current, limit: 100 })}`)).items);
+        setItems(
+          (await api<{ items: Connection[] }>('GET', `/admin/connections${query({ ...current, limit: 100 })}`)).items,
+        );
         setError(null);
       } catch (failure) {
         setError(messageOf(failure));
@@ -118,7 +120,11 @@ export function Connections({ params }: { params: URLSearchParams }) {
                   ) : (
                     <>
                       <code>{c.tokenHint ?? '••••'}</code>{' '}
-                      <button type="button" onClick={() => setAsking(c)} aria-label={`Reveal the token of ${c.idConnection}`}>
+                      <button
+                        type="button"
+                        onClick={() => setAsking(c)}
+                        aria-label={`Reveal the token of ${c.idConnection}`}
+                      >
                         Reveal…
                       </button>
                     </>
@@ -137,8 +143,8 @@ export function Connections({ params }: { params: URLSearchParams }) {
         onConfirm={() => asking && void reveal(asking)}
       >
         <p>
-          The token of <code>{asking?.idConnection}</code> lets its holder act as the end-user at the provider. The
-          read is logged with your request.
+          The token of <code>{asking?.idConnection}</code> lets its holder act as the end-user at the provider. The read
+          is logged with your request.
         </p>
       </Confirm>
     </section>

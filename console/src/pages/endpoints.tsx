@@ -5,9 +5,7 @@ import { href } from '../router';
 import { Confirm, Dialog, formatTime, Notice, usePoll } from '../ui';
 
 type Pending =
-  | { kind: 'rotate' | 'disable' | 'enable' | 'delete'; endpoint: Endpoint }
-  | { kind: 'import' | 'register' }
-  | null;
+  { kind: 'rotate' | 'disable' | 'enable' | 'delete'; endpoint: Endpoint } | { kind: 'import' | 'register' } | null;
 
 const scopesOf = (text: string) =>
   text
@@ -135,7 +133,8 @@ export function Endpoints({ canWrite }: { canWrite: boolean }) {
           {endpoints.map((e) => (
             <li key={e.id} class="endpoint" aria-labelledby={`ep-${e.id}`}>
               <h2 id={`ep-${e.id}`}>
-                {e.description || 'Endpoint'} <code>{e.id}</code> {e.active ? null : <span class="badge badge-dead">disabled</span>}
+                {e.description || 'Endpoint'} <code>{e.id}</code>{' '}
+                {e.active ? null : <span class="badge badge-dead">disabled</span>}
               </h2>
               <dl class="facts">
                 <dt>Receives at</dt>
@@ -179,7 +178,10 @@ export function Endpoints({ canWrite }: { canWrite: boolean }) {
                   <button type="button" onClick={() => setPending({ kind: 'rotate', endpoint: e })}>
                     Rotate secret…
                   </button>
-                  <button type="button" onClick={() => setPending({ kind: e.active ? 'disable' : 'enable', endpoint: e })}>
+                  <button
+                    type="button"
+                    onClick={() => setPending({ kind: e.active ? 'disable' : 'enable', endpoint: e })}
+                  >
                     {e.active ? 'Disable…' : 'Enable…'}
                   </button>
                   <button type="button" class="danger" onClick={() => setPending({ kind: 'delete', endpoint: e })}>
@@ -232,10 +234,21 @@ export function Endpoints({ canWrite }: { canWrite: boolean }) {
           </div>
         </form>
       </Dialog>
-      <Dialog open={pending?.kind === 'register'} title="Register an endpoint with Panora" onClose={() => setPending(null)}>
+      <Dialog
+        open={pending?.kind === 'register'}
+        title="Register an endpoint with Panora"
+        onClose={() => setPending(null)}
+      >
         <form onSubmit={submitRegister}>
           <label for="register-scope">Event types (separated by commas)</label>
-          <input id="register-scope" name="scope" required list="scopes" autofocus placeholder="connection.created, crm.deal.created" />
+          <input
+            id="register-scope"
+            name="scope"
+            required
+            list="scopes"
+            autofocus
+            placeholder="connection.created, crm.deal.created"
+          />
           <datalist id="scopes">
             {PANORA_SCOPES.map((s) => (
               <option key={s} value={s} />

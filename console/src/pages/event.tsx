@@ -53,7 +53,8 @@ export function EventPage({ id, canWrite }: { id: string; canWrite: boolean }) {
             </dd>
             <dt>Type</dt>
             <dd>
-              {event.normalizedType} {event.type !== event.normalizedType ? <small>(delivered as {event.type})</small> : null}
+              {event.normalizedType}{' '}
+              {event.type !== event.normalizedType ? <small>(delivered as {event.type})</small> : null}
             </dd>
             <dt>Panora id_event</dt>
             <dd>
@@ -76,7 +77,12 @@ export function EventPage({ id, canWrite }: { id: string; canWrite: boolean }) {
           </dl>
           {canWrite ? (
             <div class="actions">
-              <button type="button" class="primary" disabled={busy || event.status === 'processing'} onClick={() => replay(false)}>
+              <button
+                type="button"
+                class="primary"
+                disabled={busy || event.status === 'processing'}
+                onClick={() => replay(false)}
+              >
                 Replay
               </button>
               <button type="button" disabled={busy || event.status === 'processing'} onClick={() => replay(true)}>

@@ -36,7 +36,13 @@ export function Events({ params }: { params: URLSearchParams }) {
       // A "received before" time becomes the list's cursor (ids follow the order of reception).
       let start = cursor;
       if (!start && filters.before) {
-        start = (await api<{ cursor: string | null }>('GET', `/admin/event-cursor${query({ before: toIso(filters.before) })}`)).cursor ?? '';
+        start =
+          (
+            await api<{ cursor: string | null }>(
+              'GET',
+              `/admin/event-cursor${query({ before: toIso(filters.before) })}`,
+            )
+          ).cursor ?? '';
       }
       const next = await api<Page<EventSummary>>(
         'GET',
@@ -90,8 +96,8 @@ export function Events({ params }: { params: URLSearchParams }) {
         <button type="submit">Find</button>
       </form>
       <label class="inline">
-        <input type="checkbox" checked={live} onChange={(e) => setLive(e.currentTarget.checked)} disabled={!!cursor} /> Show new
-        events as they arrive
+        <input type="checkbox" checked={live} onChange={(e) => setLive(e.currentTarget.checked)} disabled={!!cursor} />{' '}
+        Show new events as they arrive
       </label>
       <Notice message={notice} error={error} />
       {page ? (

@@ -22,7 +22,11 @@ export function Overview() {
         const { received, processing, failed } = next.backlog;
         samples.current = [
           ...samples.current.slice(-(MAX_SAMPLES - 1)),
-          { t: Date.parse(next.generatedAt) / 1000, pending: received + processing + failed, oldest: next.backlog.oldestPendingSeconds },
+          {
+            t: Date.parse(next.generatedAt) / 1000,
+            pending: received + processing + failed,
+            oldest: next.backlog.oldestPendingSeconds,
+          },
         ];
         setStats(next);
         setError(null);
@@ -78,7 +82,9 @@ export function Overview() {
               <dd>{stats.outboxPending ?? 'unknown'}</dd>
             </div>
           </dl>
-          <p class="updated">Updated {formatTime(stats.generatedAt)}, every {POLL_MS / 1000} s.</p>
+          <p class="updated">
+            Updated {formatTime(stats.generatedAt)}, every {POLL_MS / 1000} s.
+          </p>
           <div class="charts">
             <Chart
               title="Deliveries per minute, last hour"
