@@ -156,6 +156,7 @@ describeWithChromium('The operator console in a real browser (headless Chromium)
     await dialog.getByRole('button', { name: 'Replay 2 events' }).waitFor();
     // The dialog has the focus (on Cancel, the safe choice); Escape closes it and gives it back.
     await expect(page.evaluate('document.activeElement?.textContent')).resolves.toBe('Cancel');
+    await expectNoKey(page, ADMIN_KEY);
     await shot(page, 'dead-letters');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
@@ -188,6 +189,7 @@ describeWithChromium('The operator console in a real browser (headless Chromium)
     await open(page, 'Connections', 'Connections');
     const reveal = page.getByRole('button', { name: /Reveal the token of/ });
     await reveal.waitFor();
+    await expectNoKey(page, ADMIN_KEY);
     await shot(page, 'connections');
     const tokenReads = () => requested.filter((url) => /\/admin\/connections\/[^/]+\/token$/.test(url)).length;
     expect(tokenReads()).toBe(0);
