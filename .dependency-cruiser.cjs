@@ -3,7 +3,7 @@
  *
  * - Stages are layered; a module imports only from the layers below it:
  *     platform/*  <  panora  <  contracts  <  endpoints  <  inbox  <  dispatch  <  outbox  <  listeners/*  <  recovery
- *   and the composition root (main.ts, app.*.ts, health/), the CLI and dev/ sit on top.
+ *   and the composition root (main.ts, app.*.ts, health/, console/), the CLI and dev/ sit on top.
  *   Within platform/, config is the bottom: it imports no other part of the platform.
  * - Listener modules never import each other.
  * - A module is used through its index.ts (its public face), never through its files.
@@ -13,7 +13,7 @@
  * docs/architecture.md draws the same layers.
  */
 const LAYERS = ['platform', 'panora', 'contracts', 'endpoints', 'inbox', 'dispatch', 'outbox', 'listeners', 'recovery'];
-const TOP = ['health', 'cli', 'dev'];
+const TOP = ['health', 'console', 'cli', 'dev'];
 /** A module: a platform part, a listener, or any other folder of src. */
 const MODULE = '(platform/[^/]+|listeners/[^/]+|[^/]+)';
 const NOT_SPEC = '\\.spec\\.ts$';

@@ -6,9 +6,11 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 COPY migrations ./migrations
+# The operator console (/console): bundled by esbuild into dist/console, served by the service.
+COPY console ./console
 # The embedded PostgreSQL (src/dev/) is for `npm start` on a laptop: left out of the image, as its
 # packages are (devDependencies). Production sets DATABASE_URL, which NODE_ENV=production requires.
-RUN npx nest build && rm -rf dist/src/dev
+RUN npx nest build && node console/build.mjs && rm -rf dist/src/dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production

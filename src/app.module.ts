@@ -19,6 +19,7 @@ import { PanoraModule } from './panora';
 import { HealthModule } from './health';
 import { MetricsModule } from './platform/metrics';
 import { RecoveryModule } from './recovery';
+import { ConsoleModule } from './console';
 
 export interface AppModuleOptions {
   /** The validated configuration (see config/env.schema.ts). */
@@ -50,6 +51,7 @@ export class AppModule {
         ConnectionsModule,
         CrmModule,
         RecoveryModule,
+        ConsoleModule,
       ],
       providers: [
         {

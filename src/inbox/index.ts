@@ -5,3 +5,5 @@ export { WebhooksModule } from './webhooks.module';
 export { InboxSignal } from './inbox-signal';
 export { InboxWriter } from './inbox-writer.service';
 export { INBOX_CHANNEL, InboxRepository } from './inbox.repository';
+export { InboxStatsRepository } from './stats/inbox-stats.repository';
+export type { DeadGroupRow, MinuteCount } from './stats/inbox-stats.repository';

@@ -5,12 +5,18 @@ import { sourceFiles } from '../../test/support/layout';
 /**
  * The inbox's layout (issue 14; file sizes: src/layout.spec.ts): its SQL on webhook_events and
  * webhook_event_listeners (the group commit's insert, the admin reads, the replays, the retention,
- * the backlog, the test event's lookup) lives in inbox.repository.ts; the services, the writer's
+ * the backlog, the test event's lookup) lives in inbox.repository.ts (the stream's and the console's
+ * own reads in their repositories); the services, the writer's
  * batching and the metrics call it. Entities declare the tables.
  */
 const ROOT = __dirname;
 /** The files that may hold SQL or reach the database. */
-const QUERY_FILES = ['inbox.repository.ts'];
+const QUERY_FILES = [
+  'inbox.repository.ts',
+  // The event stream's reads by stream position, and the console's figures: queries of their own.
+  'events/event-stream.repository.ts',
+  'stats/inbox-stats.repository.ts',
+];
 const name = (file: string) => relative(ROOT, file);
 /** The code of a file, its comments taken out (they may name SQL statements). */
 const code = (file: string): string => readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');

@@ -14,6 +14,7 @@ import { IngestService } from './receive/ingest.service';
 import { LargeDeliveryParser } from './receive/large-delivery.parser';
 import { PanoraSignatureGuard } from './receive/panora-signature.guard';
 import { ReceiverStats } from './receive/receiver-stats.service';
+import { InboxStatsRepository } from './stats/inbox-stats.repository';
 import { TestEventController } from './test-events/test-event.controller';
 import { TestEventService } from './test-events/test-event.service';
 import { WebhookEventListener } from './webhook-event-listener.entity';
@@ -42,7 +43,8 @@ import { WebhooksController } from './receive/webhooks.controller';
     EventStream,
     InboxRetention,
     TestEventService,
+    InboxStatsRepository,
   ],
-  exports: [InboxWriter, InboxSignal, ReceiverStats, InboxRetention, InboxRepository],
+  exports: [InboxWriter, InboxSignal, ReceiverStats, InboxRetention, InboxRepository, InboxStatsRepository],
 })
 export class WebhooksModule {}

@@ -39,6 +39,13 @@ const ROUTES: [method: string, path: string][] = [
   ['get', '/admin/crm/{kind}/{id}'],
   ['get', '/admin/recovery'],
   ['post', '/admin/recovery/run'],
+  // The operator console's reads (src/console).
+  ['get', '/admin/whoami'],
+  ['get', '/admin/stats'],
+  ['get', '/admin/dead-letters'],
+  ['get', '/admin/dead-letters/ids'],
+  ['get', '/admin/event-ids'],
+  ['get', '/admin/event-cursor'],
 ];
 
 describe('OpenAPI and the docs page', () => {

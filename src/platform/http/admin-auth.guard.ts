@@ -20,6 +20,17 @@ const digest = (value: string) => createHash('sha256').update(value, 'utf8').dig
 /** Methods a read-only key may use: no admin GET changes state (a rule for every admin controller). */
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
+/** What the key of an authorised admin request may do: every route, or GET and HEAD ones only. */
+export type AdminAccess = 'full' | 'read-only';
+
+/** Set by the guard on each request it lets through (a WeakMap: nothing is added to the request). */
+const accessOf = new WeakMap<object, AdminAccess>();
+
+/** The access of a request the guard let through (undefined on a route without the guard). */
+export function adminAccess(request: FastifyRequest): AdminAccess | undefined {
+  return accessOf.get(request);
+}
+
 /** Failed attempts are counted per client over this window (seconds). */
 const FAILURE_WINDOW_SECONDS = 60;
 
@@ -112,6 +123,7 @@ export class AdminAuthGuard implements CanActivate {
         'This key is read-only (ADMIN_READ_API_KEYS): this route changes state and needs a full admin key (ADMIN_API_KEYS)',
       );
     }
+    accessOf.set(request, full ? 'full' : 'read-only');
     return true;
   }
 
