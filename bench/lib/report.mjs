@@ -124,14 +124,23 @@ export function render(results, { cluster, duration, rounds, rate, rabbitmq, wal
       '| case | requests/s (median) | range | p50 ms | p99 ms | errors | WAL bytes/delivery (during the load) | full-page images/delivery |',
       '|---|---|---|---|---|---|---|---|',
     );
+    const wal = (n, d = 0) => (Number.isFinite(n) ? f(n, d) : '–');
     const row = (name, r) =>
-      `| ${name} | ${f(r.rps)} | ${f(r.min)}–${f(r.max)} | ${r.p50} | ${r.p99} | ${r.errors} | ${f(r.walBytes)} | ${f(r.walFpi, 2)} |`;
+      `| ${name} | ${f(r.rps)} | ${f(r.min)}–${f(r.max)} | ${r.p50} | ${r.p99} | ${r.errors} | ${wal(r.walBytes)} | ${wal(r.walFpi, 2)} |`;
     lines.push(
       row('1 endpoint, 1.8 KB', sc.endpoints.one),
       row('100 endpoints, 1.8 KB', sc.endpoints.hundred),
+      row('1 process, 50 connections', sc.processes.one),
+      row('2 processes on one database, 25 connections each', sc.processes.two),
       row('empty inbox', sc.inbox.empty),
       row('inbox holding 1,000,000 rows', sc.inbox.full),
       `| 1 endpoint, ~1 MB (crm.contact.pulled), 10 connections, one run | ${f(sc.pulled.rps)} | – | ${sc.pulled.p50} | ${sc.pulled.p99} | ${sc.pulled.errors} | ${f(sc.pulled.walBytes)} | ${f(sc.pulled.walFpi, 2)} |`,
+    );
+    const pr = sc.processes;
+    lines.push(
+      '',
+      `Two processes of panora-webhooks on one database, against one: ${f(pr.ratio, 2)} × the rate (rounds ${f(pr.range[0], 2)}–${f(pr.range[1], 2)}); ` +
+        `peak RSS per process ${pr.rssMb.map((mb) => `${mb} MB`).join(' and ')} (the first over the whole run).`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -1,11 +1,21 @@
 // Scaling, in rounds like the rest: 100 endpoints against 1, an inbox of 1 million rows against an
 // empty one, each pair alternated round by round (which goes first swaps every round), every case
 // starting on a settled service; and the ~1 MB crm.contact.pulled case as a single row.
+import { readFileSync } from 'node:fs';
 import { median, log } from './common.mjs';
 import { measured } from './cost.mjs';
 import { deliveryPool, load, pulledBatch } from './deliveries.mjs';
 
 const FILL = 1_000_000;
+
+/** A process's peak RSS over its life (VmHWM), in MB. */
+function peakRssMb(pid) {
+  try {
+    return Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024);
+  } catch {
+    return NaN;
+  }
+}
 
 /** Runs `a` and `b` alternately for `rounds` rounds; returns their runs and the median of b / a. */
 async function paired(rounds, a, b) {
@@ -76,6 +86,35 @@ export async function runScaling({
     () => run(service, multiPaths, interleaved),
   );
   out.endpoints = { one: summary(endpointsPair.a), hundred: summary(endpointsPair.b), ...endpointsPair };
+
+  // (c) Two processes of the service on its database (25 connections each) against one (50): what
+  // a second process per machine gives (docs/operations.md, "Several processes on one machine").
+  log(`scaling: one process against two on the same database, ${rounds} round(s) of ${duration} s`);
+  const second = await startService(service.databaseRef, service);
+  await run(second, paths, pool); // unmeasured warm-up of the second process
+  const runTwo = async () => {
+    await service.drain();
+    const runs = await Promise.all(
+      [service, second].map((s) => load({ url: s.url, paths, pool, connections: 25, duration })),
+    );
+    return {
+      rps: runs[0].rps + runs[1].rps,
+      p50: Math.max(runs[0].p50, runs[1].p50),
+      p99: Math.max(runs[0].p99, runs[1].p99),
+      errors: runs[0].errors + runs[1].errors,
+      walBytes: NaN,
+      walFpi: NaN,
+    };
+  };
+  const processesPair = await paired(rounds, () => run(service, paths, pool), runTwo);
+  await service.drain();
+  out.processes = {
+    one: summary(processesPair.a),
+    two: summary(processesPair.b),
+    ...processesPair,
+    rssMb: [peakRssMb(service.pid), peakRssMb(second.pid)],
+  };
+  await stop(second.child);
 
   // The ~1 MB batch: informative, one run.
   log('scaling: ~1 MB crm.contact.pulled deliveries');

@@ -66,10 +66,14 @@ function track(child) {
   return child;
 }
 
-/** panora-webhooks in production mode, as `npm start` runs it, on its own database. */
-export async function startService(database) {
+/**
+ * panora-webhooks in production mode, as `npm start` runs it, on its own database; `shared` (the
+ * keys of a running one) starts a second process of the same service on the same database.
+ */
+export async function startService(database, shared = {}) {
   const port = await freePort();
-  const adminKey = randomBytes(18).toString('hex');
+  const adminKey = shared.adminKey ?? randomBytes(18).toString('hex');
+  const secretsKey = shared.secretsKey ?? randomBytes(32).toString('base64');
   const env = {
     PATH: process.env.PATH,
     NODE_ENV: 'production',
@@ -77,7 +81,7 @@ export async function startService(database) {
     HOST: '127.0.0.1',
     DATABASE_URL: database.url,
     DATABASE_POOL_SIZE: '20',
-    SECRETS_KEY: randomBytes(32).toString('base64'),
+    SECRETS_KEY: secretsKey,
     ADMIN_API_KEYS: adminKey,
     METRICS_PUBLIC: 'true', // production needs METRICS_TOKEN or this; the bench never scrapes /metrics
     LOG_LEVEL: 'warn',
@@ -88,7 +92,7 @@ export async function startService(database) {
   );
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/health/ready`, child);
-  const service = { child, pid: child.pid, url, database: database.name };
+  const service = { child, pid: child.pid, url, database: database.name, databaseRef: database, adminKey, secretsKey };
   service.importEndpoint = async () => {
     const secret = randomUUID();
     const res = await fetch(`${url}/admin/endpoints/import`, {
