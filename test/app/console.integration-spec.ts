@@ -1,21 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestApp, TestApp } from '../support/app';
+import { describeWithChromium, launchChromium } from '../support/chromium';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { insertEndpoint } from '../support/panora';
 import { TestListeners, TestListenersModule } from '../support/test-listeners';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const describeWithChromium = hasChromium ? describe : describe.skip;
-if (!hasChromium) {
-  console.warn(
-    `No Chromium at ${CHROMIUM} (apt-get install chromium): "the operator console in a real browser" is skipped`,
-  );
-}
+const IN_BROWSER = 'The operator console in a real browser (headless Chromium)';
 
 const ROOT = join(__dirname, '..', '..');
 // Every run takes the screenshots; they replace the docs' own (docs/console/*.png) only when asked
@@ -25,7 +19,7 @@ const SHOTS =
 const ADMIN_KEY = 'console-story-admin-key-0123456789';
 const READ_KEY = 'console-story-read-key-0123456789';
 
-describeWithChromium('The operator console in a real browser (headless Chromium)', () => {
+describeWithChromium(IN_BROWSER)(IN_BROWSER, () => {
   let db: TestDatabase;
   let service: TestApp;
   let listeners: TestListeners;
@@ -89,11 +83,7 @@ describeWithChromium('The operator console in a real browser (headless Chromium)
     listeners = service.app.get(TestListeners);
     listeners.brokenHealed = false;
     await insertEndpoint(db, { scope: ['crm.deal.created', 'connection.created'] });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

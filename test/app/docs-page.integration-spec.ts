@@ -1,14 +1,9 @@
-import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { startTestApp, TestApp } from '../support/app';
+import { describeWithChromium, launchChromium } from '../support/chromium';
 import { createTestDatabase, TestDatabase } from '../support/database';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const describeWithChromium = hasChromium ? describe : describe.skip;
-if (!hasChromium) {
-  console.warn(`No Chromium at ${CHROMIUM} (apt-get install chromium): "GET /docs in a real browser" is skipped`);
-}
+const IN_BROWSER = 'GET /docs in a real browser (headless Chromium)';
 
 /** Every route of the service, as OpenAPI names it. */
 const ROUTES: [method: string, path: string][] = [
@@ -146,15 +141,11 @@ describe('OpenAPI and the docs page', () => {
     });
   });
 
-  describeWithChromium('GET /docs in a real browser (headless Chromium)', () => {
+  describeWithChromium(IN_BROWSER)(IN_BROWSER, () => {
     let browser: Browser;
 
     beforeAll(async () => {
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-      });
+      browser = await launchChromium();
     });
 
     afterAll(async () => {
